@@ -1,0 +1,27 @@
+/**
+ * A dataset in memory: plain typed arrays, one example per row.
+ *
+ * Classification sets carry `labels` (a class index per example) and `classes`;
+ * regression sets carry `targets` (`targetSize` floats per example). The training
+ * loop turns a minibatch of either into tensors on whichever backend it runs.
+ */
+export interface Dataset {
+  /** A short human name, e.g. "fashion-mnist/train". */
+  name: string;
+  /** `count * features` values, row-major. */
+  inputs: Float32Array;
+  count: number;
+  features: number;
+  /** Class index per example (classification). */
+  labels?: Uint8Array;
+  /** Number of classes (classification). */
+  classes?: number;
+  classNames?: string[];
+  /** `count * targetSize` values (regression). */
+  targets?: Float32Array;
+  targetSize?: number;
+  /** Where the inputs' values lie, e.g. [0, 255] for raw pixels. */
+  valueRange?: [number, number];
+  /** For images: [height, width]. */
+  imageShape?: [number, number];
+}
