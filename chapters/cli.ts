@@ -1,0 +1,120 @@
+/**
+ * What every `deno task chapterN` shares: options, a text report, figures.
+ *
+ *   --seed N                  seeds initialisation and shuffling (default 0)
+ *   --backend cpu|webgpu|auto where the math runs (default cpu)
+ *   --json                    print the chapter's key numbers as one JSON object on stdout
+ *   --out DIR                 where figures are written as SVG (default out/chapterN)
+ *   --help
+ *
+ * The story goes to stdout, or to stderr with --json so that stdout is only JSON.
+ */
+import { parseArgs } from "node:util";
+import { type Backend, type BackendChoice, backendChoices, selectBackend } from "../lib/backend/mod.ts";
+
+export interface ChapterContext {
+  seed: number;
+  backend: Backend;
+  json: boolean;
+  outDir: string;
+  report: Report;
+}
+
+export interface ChapterInfo {
+  number: number;
+  title: string;
+}
+
+export class Report {
+  readonly figures: string[] = [];
+  constructor(readonly write: (line: string) => void, readonly outDir: string) {}
+
+  heading(text: string): void {
+    this.write(`\n## ${text}\n`);
+  }
+
+  line(text = ""): void {
+    this.write(text);
+  }
+
+  /** A two-column table of label and value. */
+  table(rows: [string, string | number][]): void {
+    const width = Math.max(...rows.map(([label]) => label.length));
+    for (const [label, value] of rows) this.write(`  ${label.padEnd(width)}  ${value}`);
+  }
+
+  /** Render a vega-lite spec to <outDir>/<name>.svg. */
+  async figure(name: string, spec: Record<string, unknown>): Promise<void> {
+    const { saveSvg } = await import("../lib/plot.ts");
+    const path = `${this.outDir}/${name}.svg`;
+    await saveSvg(spec, path);
+    this.figures.push(path);
+    this.write(`  [figure] ${path}`);
+  }
+}
+
+const usage = (info: ChapterInfo) =>
+  `deno task chapter${info.number} [options]: ${info.title}
+
+  --seed N                   seed for initialisation and shuffling (default 0)
+  --backend cpu|webgpu|auto  where to compute (default cpu; auto picks a hardware GPU if present)
+  --json                     print the key numbers as one JSON object on stdout (the story goes to stderr)
+  --out DIR                  folder for the SVG figures (default out/chapter${info.number})
+  --help                     this text`;
+
+/** Parse the arguments, run the chapter, print its story and (with --json) its numbers. */
+export async function runChapter(
+  info: ChapterInfo,
+  args: string[],
+  body: (context: ChapterContext) => Promise<Record<string, unknown>>,
+): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        seed: { type: "string", default: "0" },
+        backend: { type: "string", default: "cpu" },
+        json: { type: "boolean", default: false },
+        out: { type: "string", default: `out/chapter${info.number}` },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage(info)}`);
+    Deno.exit(2);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(usage(info));
+    return;
+  }
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) {
+    console.error(`--seed must be an integer, got "${values.seed}"`);
+    Deno.exit(2);
+  }
+  const choice = values.backend as BackendChoice;
+  if (!backendChoices.includes(choice)) {
+    console.error(`--backend must be one of ${backendChoices.join(", ")}, got "${values.backend}"`);
+    Deno.exit(2);
+  }
+  let backend: Backend;
+  try {
+    backend = await selectBackend(choice);
+  } catch (error) {
+    console.error((error as Error).message);
+    Deno.exit(1);
+  }
+  const json = values.json!;
+  const write = json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+  const report = new Report(write, values.out!);
+  write(`# Chapter ${info.number}: ${info.title}`);
+  write(`(seed ${seed}, backend ${backend.name}: ${backend.description})`);
+  const started = performance.now();
+  const numbers = await body({ seed, backend, json, outDir: values.out!, report });
+  write(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  if (json) console.log(JSON.stringify({ chapter: info.number, seed, backend: backend.name, ...numbers }));
+}

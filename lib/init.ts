@@ -1,0 +1,104 @@
+/**
+ * Weight initialisation. Each scheme draws from a distribution whose scale
+ * depends on the layer's fan-in and fan-out:
+ *
+ *   Glorot (Xavier) keeps the variance of activations and gradients about equal
+ *   across tanh/sigmoid layers: Var(w) = 2 / (fanIn + fanOut).
+ *   He (Kaiming) compensates for ReLU zeroing half its inputs: Var(w) = 2 / fanIn.
+ */
+import type { Random } from "./random.ts";
+
+export type InitName =
+  | "zeros"
+  | "constant"
+  | "uniform"
+  | "normal"
+  | "glorot-uniform"
+  | "glorot-normal"
+  | "he-uniform"
+  | "he-normal";
+
+export const initNames: readonly InitName[] = [
+  "zeros",
+  "constant",
+  "uniform",
+  "normal",
+  "glorot-uniform",
+  "glorot-normal",
+  "he-uniform",
+  "he-normal",
+];
+
+/** A scheme by name, or with its parameters: `{ name: "normal", std: 0.01 }`. */
+export type Init =
+  | InitName
+  | { name: "constant"; value: number }
+  | { name: "uniform"; low: number; high: number }
+  | { name: "normal"; mean?: number; std: number }
+  | { name: "glorot-uniform" | "glorot-normal" | "he-uniform" | "he-normal"; gain?: number }
+  | { name: "zeros" };
+
+export function initName(init: Init): InitName {
+  return typeof init === "string" ? init : init.name;
+}
+
+/** `size` values drawn by `init` for a weight with the given fans. */
+export function initValues(
+  init: Init,
+  size: number,
+  fanIn: number,
+  fanOut: number,
+  random: Random,
+): Float64Array {
+  const spec = typeof init === "string" ? { name: init } as { name: InitName } : init;
+  const out = new Float64Array(size);
+  const fill = (draw: () => number) => {
+    for (let i = 0; i < size; i++) out[i] = draw();
+  };
+  const gain = (spec as { gain?: number }).gain ?? 1;
+  switch (spec.name) {
+    case "zeros":
+      return out;
+    case "constant": {
+      const { value } = spec as { value?: number };
+      if (value === undefined) throw new Error(`init "constant" needs a value`);
+      return out.fill(value);
+    }
+    case "uniform": {
+      const { low = -0.05, high = 0.05 } = spec as { low?: number; high?: number };
+      fill(() => random.uniformIn(low, high));
+      return out;
+    }
+    case "normal": {
+      const { mean = 0, std = 0.01 } = spec as { mean?: number; std?: number };
+      fill(() => mean + std * random.normal());
+      return out;
+    }
+    case "glorot-uniform": {
+      const limit = gain * Math.sqrt(6 / (fanIn + fanOut));
+      fill(() => random.uniformIn(-limit, limit));
+      return out;
+    }
+    case "glorot-normal": {
+      const std = gain * Math.sqrt(2 / (fanIn + fanOut));
+      fill(() => std * random.normal());
+      return out;
+    }
+    case "he-uniform": {
+      const limit = gain * Math.sqrt(6 / fanIn);
+      fill(() => random.uniformIn(-limit, limit));
+      return out;
+    }
+    case "he-normal": {
+      const std = gain * Math.sqrt(2 / fanIn);
+      fill(() => std * random.normal());
+      return out;
+    }
+    default:
+      throw new Error(
+        `unknown initialisation "${(spec as { name: string }).name}": choose one of ${
+          initNames.join(", ")
+        }`,
+      );
+  }
+}

@@ -1,0 +1,4 @@
+export * from "./layer.ts";
+export * from "./linear.ts";
+export * from "./activations.ts";
+export * from "./sequential.ts";

@@ -1,0 +1,18 @@
+/**
+ * The public surface of the library. Nothing here imports an npm package:
+ * data loading (lib/data) and plotting (lib/plot.ts) are imported separately,
+ * so this core runs where no registry is reachable (a GPU machine).
+ */
+export * from "./tensor.ts";
+export * from "./backend/mod.ts";
+export type { AdamHyper, BinaryOp, Reduction, Storage, UnaryOp } from "./backend/backend.ts";
+export * as ops from "./ops.ts";
+export { ShapeError } from "./ops.ts";
+export * from "./layers/mod.ts";
+export * from "./losses.ts";
+export * from "./init.ts";
+export * from "./optim.ts";
+export * from "./random.ts";
+export * from "./gradcheck.ts";
+export * from "./train.ts";
+export type { Dataset } from "./data/dataset.ts";

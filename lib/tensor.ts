@@ -1,0 +1,148 @@
+/**
+ * Tensor: a shape, a dtype and storage that lives on a backend.
+ *
+ * Values are read with `await t.data()` on every backend. On the CPU that is
+ * immediate; on WebGPU it waits for the GPU and copies the buffer back (about
+ * 12 ms), which is why training code reads values rarely and never per step.
+ */
+import type { Backend, Storage } from "./backend/backend.ts";
+
+export type DType = "float32" | "float64";
+export type TypedArray = Float32Array | Float64Array;
+
+export class Tensor {
+  #disposed = false;
+  /** What made this tensor, for error messages ("linear1 output"). */
+  label?: string;
+
+  constructor(
+    readonly backend: Backend,
+    readonly storage: Storage,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+  ) {
+    trackInScope(this);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** A copy of the values, row-major. */
+  data(): Promise<TypedArray> {
+    this.assertAlive("data()");
+    return this.backend.read(this);
+  }
+
+  /** The values as nested arrays, for printing small tensors. */
+  async array(): Promise<number[] | number[][]> {
+    const values = Array.from(await this.data());
+    if (this.rank !== 2) return values;
+    const [rows, cols] = this.shape;
+    return Array.from({ length: rows }, (_, r) => values.slice(r * cols, (r + 1) * cols));
+  }
+
+  /** Give the storage back to the backend. Reading afterwards is an error. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.backend.release(this);
+  }
+
+  assertAlive(what: string): void {
+    if (this.#disposed) {
+      throw new Error(
+        `${what} on a disposed tensor${this.label ? ` (${this.label})` : ""} of shape ` +
+          `[${this.shape}]: tensors made inside a training step are released when the step ends; ` +
+          `read them inside a hook, or keep() them.`,
+      );
+    }
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}, [${this.shape}], ${this.backend.name})`;
+  }
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeString(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+// ---------------------------------------------------------------------------
+// Scopes. On the CPU the garbage collector frees arrays; GPU buffers must be
+// given back explicitly. `tidy(fn)` releases every tensor made inside `fn`
+// except the ones it returns and the ones passed to `keep`. The training loop
+// runs each step inside one, so memory does not grow over epochs.
+
+const scopes: Set<Tensor>[] = [];
+
+function trackInScope(t: Tensor): void {
+  if (scopes.length > 0) scopes[scopes.length - 1].add(t);
+}
+
+/** Exclude `t` from the enclosing scopes: it lives until disposed by hand. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const scope of scopes) scope.delete(t);
+  return t;
+}
+
+type Returned = Tensor | Tensor[] | Record<string, unknown> | void | number | undefined;
+
+/** Run `fn`, then dispose every tensor it made that it does not return or keep. */
+export function tidy<T extends Returned>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  const survivors = collectTensors(result);
+  for (const t of scope) {
+    if (survivors.has(t)) trackInScope(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+/**
+ * Open a scope by hand, for code that awaits (the training step): every tensor
+ * made until closeScope() is disposed then, unless kept. Scopes must close in
+ * the reverse order they opened.
+ */
+export function openScope(): Set<Tensor> {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  return scope;
+}
+
+export function closeScope(scope: Set<Tensor>): void {
+  if (scopes.at(-1) !== scope) throw new Error("closeScope: scopes closed out of order");
+  scopes.pop();
+  for (const t of scope) t.dispose();
+}
+
+function collectTensors(value: unknown, found = new Set<Tensor>()): Set<Tensor> {
+  if (value instanceof Tensor) found.add(value);
+  else if (Array.isArray(value)) for (const v of value) collectTensors(v, found);
+  else if (value && typeof value === "object" && !(ArrayBuffer.isView(value))) {
+    for (const v of Object.values(value)) collectTensors(v, found);
+  }
+  return found;
+}
