@@ -16,3 +16,4 @@ export * from "./random.ts";
 export * from "./gradcheck.ts";
 export * from "./train.ts";
 export type { Dataset } from "./data/dataset.ts";
+export * from "./monitors.ts";
