@@ -10,7 +10,12 @@
  * The story goes to stdout, or to stderr with --json so that stdout is only JSON.
  */
 import { parseArgs } from "node:util";
-import { type Backend, type BackendChoice, backendChoices, selectBackend } from "../lib/backend/mod.ts";
+import {
+  type Backend,
+  type BackendChoice,
+  backendChoices,
+  selectBackend,
+} from "../lib/backend/mod.ts";
 
 export interface ChapterContext {
   seed: number;
@@ -116,5 +121,7 @@ export async function runChapter(
   const started = performance.now();
   const numbers = await body({ seed, backend, json, outDir: values.out!, report });
   write(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
-  if (json) console.log(JSON.stringify({ chapter: info.number, seed, backend: backend.name, ...numbers }));
+  if (json) {
+    console.log(JSON.stringify({ chapter: info.number, seed, backend: backend.name, ...numbers }));
+  }
 }

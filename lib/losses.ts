@@ -42,8 +42,10 @@ export interface Loss {
 }
 
 function checkDense(name: string, output: Tensor, target: Tensor): void {
-  if (output.rank !== 2 || target.rank !== 2 || output.shape[0] !== target.shape[0] ||
-    output.shape[1] !== target.shape[1]) {
+  if (
+    output.rank !== 2 || target.rank !== 2 || output.shape[0] !== target.shape[0] ||
+    output.shape[1] !== target.shape[1]
+  ) {
     throw new ShapeError(
       `${name}: output ${shapeString(output.shape)} and target ${shapeString(target.shape)} ` +
         `must both be [batch, outputs]`,
@@ -53,7 +55,9 @@ function checkDense(name: string, output: Tensor, target: Tensor): void {
 
 function checkLabels(name: string, output: Tensor, labels: Tensor): void {
   if (output.rank !== 2) {
-    throw new ShapeError(`${name}: expected logits [batch, classes], got ${shapeString(output.shape)}`);
+    throw new ShapeError(
+      `${name}: expected logits [batch, classes], got ${shapeString(output.shape)}`,
+    );
   }
   if (labels.rank !== 1 || labels.shape[0] !== output.shape[0]) {
     throw new ShapeError(
@@ -83,7 +87,9 @@ export class SoftmaxCrossEntropy implements Loss {
   }
 
   backward(): Tensor {
-    if (!this.probabilities || !this.labels) throw new Error(`${this.name}: backward() before forward()`);
+    if (!this.probabilities || !this.labels) {
+      throw new Error(`${this.name}: backward() before forward()`);
+    }
     const [n, classes] = this.probabilities.shape;
     return scale(sub(this.probabilities, oneHot(this.labels, classes)), 1 / n);
   }

@@ -46,7 +46,9 @@ export class MonitorLog {
 
   /** Rows of one metric, optionally of one layer. */
   select(metric: string, layer?: string): MonitorRow[] {
-    return this.rows.filter((r) => r.metric === metric && (layer === undefined || r.layer === layer));
+    return this.rows.filter((r) =>
+      r.metric === metric && (layer === undefined || r.layer === layer)
+    );
   }
 
   /** The latest value of a metric for a layer, or undefined. */
@@ -67,7 +69,12 @@ export interface LayerStatistics {
   maxAbs: number;
 }
 
-function statisticsOf(layer: Layer, input: Float32Array | Float64Array, output: Float32Array | Float64Array, width: number): LayerStatistics {
+function statisticsOf(
+  layer: Layer,
+  input: Float32Array | Float64Array,
+  output: Float32Array | Float64Array,
+  width: number,
+): LayerStatistics {
   let sum = 0, sumSquares = 0, maxAbs = 0;
   for (const v of output) {
     sum += v;
@@ -104,7 +111,11 @@ function statisticsOf(layer: Layer, input: Float32Array | Float64Array, output: 
 }
 
 /** Run a forward pass on a probe batch and measure every layer's output. */
-export async function layerStatistics(model: Sequential, probe: Dataset | Tensor, count = 512): Promise<LayerStatistics[]> {
+export async function layerStatistics(
+  model: Sequential,
+  probe: Dataset | Tensor,
+  count = 512,
+): Promise<LayerStatistics[]> {
   const backend = model.parameters()[0].value.backend;
   const kept: { layer: Layer; input: Tensor; output: Tensor }[] = [];
   tidy(() => {
@@ -114,11 +125,16 @@ export async function layerStatistics(model: Sequential, probe: Dataset | Tensor
     } else {
       const dataset = probe as Dataset;
       const n = Math.min(count, dataset.count);
-      x = backend.fromValues(dataset.inputs.subarray(0, n * dataset.features), [n, dataset.features], "float32");
+      x = backend.fromValues(dataset.inputs.subarray(0, n * dataset.features), [
+        n,
+        dataset.features,
+      ], "float32");
     }
     model.forward(x);
     for (const layer of model.layers) {
-      kept.push({ layer, input: keep(layer.input!), output: keep(layer.output!) });
+      // keep() would also take the caller's probe out of the caller's own scopes.
+      const hold = (t: Tensor) => (t === probe ? t : keep(t));
+      kept.push({ layer, input: hold(layer.input!), output: hold(layer.output!) });
     }
   });
   const result: LayerStatistics[] = [];
@@ -127,9 +143,12 @@ export async function layerStatistics(model: Sequential, probe: Dataset | Tensor
     result.push(statisticsOf(layer, await input.data(), await output.data(), width));
   }
   for (const { input, output } of kept) {
-    // A layer's input is the previous layer's output: dispose each tensor once.
-    if (!input.disposed && !kept.some((k) => k.output === input)) input.dispose();
-    output.dispose();
+    // A layer's input is the previous layer's output: dispose each tensor once,
+    // and never the caller's probe tensor.
+    if (!input.disposed && input !== probe && !kept.some((k) => k.output === input)) {
+      input.dispose();
+    }
+    if (output !== probe) output.dispose();
   }
   return result;
 }
@@ -148,7 +167,10 @@ function due(step: number, every: number): boolean {
  * Activation statistics on a fixed probe batch (the first `count` examples of
  * `probe`), measured after the update every `every` steps.
  */
-export function activationMonitor(probe: Dataset, options: MonitorOptions & { count?: number }): TrainingHook {
+export function activationMonitor(
+  probe: Dataset,
+  options: MonitorOptions & { count?: number },
+): TrainingHook {
   const { log, every = 50, count = 256 } = options;
   return {
     async afterUpdate(context: StepContext) {
@@ -232,10 +254,17 @@ export function histogramMonitor(
       const p = all.find((q) => q.name === name);
       if (!p) {
         throw new Error(
-          `histogramMonitor: no parameter "${name}"; the model has ${all.map((q) => q.name).join(", ")}`,
+          `histogramMonitor: no parameter "${name}"; the model has ${
+            all.map((q) => q.name).join(", ")
+          }`,
         );
       }
-      log.snapshots.push({ step, epoch, parameter: name, values: Float32Array.from(await p.value.data()) });
+      log.snapshots.push({
+        step,
+        epoch,
+        parameter: name,
+        values: Float32Array.from(await p.value.data()),
+      });
     }
   };
   return {
@@ -247,16 +276,22 @@ export function histogramMonitor(
     },
     async afterUpdate(context: StepContext) {
       lastStep = context.step;
-      if (everySteps && context.step % everySteps === 0) await capture(context.model, context.step, context.epoch);
+      if (everySteps && context.step % everySteps === 0) {
+        await capture(context.model, context.step, context.epoch);
+      }
     },
     async onEpochEnd(record, model) {
-      if (!everySteps || lastStep % everySteps !== 0) await capture(model, record.steps, record.epoch);
+      if (!everySteps || lastStep % everySteps !== 0) {
+        await capture(model, record.steps, record.epoch);
+      }
     },
   };
 }
 
 /** The rows of a monitor log that a training history's gather in one table, for plotting. */
-export function rowsFor(log: MonitorLog, metric: string): { step: number; layer: string; value: number }[] {
+export function rowsFor(
+  log: MonitorLog,
+  metric: string,
+): { step: number; layer: string; value: number }[] {
   return log.select(metric).map(({ step, layer, value }) => ({ step, layer, value }));
 }
-

@@ -12,7 +12,9 @@ export class ShapeError extends Error {
 
 function sameBackend(op: string, a: Tensor, b: Tensor): void {
   if (a.backend !== b.backend) {
-    throw new Error(`${op}: tensors live on different backends (${a.backend.name}, ${b.backend.name})`);
+    throw new Error(
+      `${op}: tensors live on different backends (${a.backend.name}, ${b.backend.name})`,
+    );
   }
   if (a.dtype !== b.dtype) {
     throw new Error(`${op}: dtypes differ (${a.dtype} and ${b.dtype})`);
@@ -157,6 +159,7 @@ export function pickColumns(x: Tensor, labels: Tensor): Tensor {
 }
 
 export function oneHot(labels: Tensor, classes: number): Tensor {
+  labels.assertAlive("oneHot");
   if (labels.rank !== 1) {
     throw new ShapeError(`oneHot: labels must be 1-D, got ${shapeString(labels.shape)}`);
   }
@@ -175,6 +178,7 @@ export function gatherRows(x: Tensor, indices: Tensor): Tensor {
 
 export function sliceColumns(x: Tensor, start: number, count: number): Tensor {
   require2d("sliceColumns", x);
+  x.assertAlive("sliceColumns");
   if (start < 0 || count < 0 || start + count > x.shape[1]) {
     throw new ShapeError(
       `sliceColumns: columns [${start}, ${start + count}) out of range for ${shapeString(x.shape)}`,
@@ -184,6 +188,7 @@ export function sliceColumns(x: Tensor, start: number, count: number): Tensor {
 }
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  x.assertAlive("reshape");
   const size = shape.reduce((p, d) => p * d, 1);
   if (size !== x.size) {
     throw new ShapeError(`reshape: cannot view ${shapeString(x.shape)} as ${shapeString(shape)}`);

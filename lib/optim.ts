@@ -110,14 +110,20 @@ export class Adam implements Optimizer {
     this.#step++;
     for (const p of parameters) {
       if (!p.grad) continue;
-      p.value.backend.adamUpdate(p.value, stateFor(this.#m, p.value), stateFor(this.#v, p.value), p.grad, {
-        learningRate: this.learningRate,
-        beta1: this.beta1,
-        beta2: this.beta2,
-        epsilon: this.epsilon,
-        weightDecay: this.weightDecay,
-        step: this.#step,
-      });
+      p.value.backend.adamUpdate(
+        p.value,
+        stateFor(this.#m, p.value),
+        stateFor(this.#v, p.value),
+        p.grad,
+        {
+          learningRate: this.learningRate,
+          beta1: this.beta1,
+          beta2: this.beta2,
+          epsilon: this.epsilon,
+          weightDecay: this.weightDecay,
+          step: this.#step,
+        },
+      );
     }
   }
 }

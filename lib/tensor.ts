@@ -140,7 +140,7 @@ export function closeScope(scope: Set<Tensor>): void {
 
 function collectTensors(value: unknown, found = new Set<Tensor>()): Set<Tensor> {
   if (value instanceof Tensor) found.add(value);
-  else if (Array.isArray(value)) for (const v of value) collectTensors(v, found);
+  else if (Array.isArray(value)) { for (const v of value) collectTensors(v, found); }
   else if (value && typeof value === "object" && !(ArrayBuffer.isView(value))) {
     for (const v of Object.values(value)) collectTensors(v, found);
   }

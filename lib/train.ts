@@ -116,12 +116,16 @@ function upload(dataset: Dataset, backend: Backend): DeviceDataset {
   let device = perBackend.get(backend);
   if (!device) {
     device = {
-      inputs: keep(backend.fromValues(dataset.inputs, [dataset.count, dataset.features], "float32")),
+      inputs: keep(
+        backend.fromValues(dataset.inputs, [dataset.count, dataset.features], "float32"),
+      ),
       labels: dataset.labels
         ? keep(backend.fromValues(dataset.labels, [dataset.count], "float32"))
         : undefined,
       targets: dataset.targets
-        ? keep(backend.fromValues(dataset.targets, [dataset.count, dataset.targetSize ?? 1], "float32"))
+        ? keep(
+          backend.fromValues(dataset.targets, [dataset.count, dataset.targetSize ?? 1], "float32"),
+        )
         : undefined,
     };
     perBackend.set(backend, device);
@@ -136,11 +140,13 @@ function validateDataset(what: string, dataset: Dataset, model: Sequential, loss
         `examples of ${dataset.features} features`,
     );
   }
-  const first = model.layers.find((l) => "inFeatures" in l) as { inFeatures?: number } | undefined;
+  const first = model.layers.find((l) => "inFeatures" in l) as
+    | (Layer & { inFeatures?: number })
+    | undefined;
   if (first?.inFeatures !== undefined && first.inFeatures !== dataset.features) {
     throw new Error(
       `${what} "${dataset.name}" has ${dataset.features} features but the model's first layer ` +
-        `(${model.layers[0].name}) expects ${first.inFeatures}`,
+        `with weights (${first.name}) expects ${first.inFeatures}`,
     );
   }
   if (loss.targetKind === "labels" && !dataset.labels) {
@@ -148,6 +154,27 @@ function validateDataset(what: string, dataset: Dataset, model: Sequential, loss
   }
   if (loss.targetKind === "dense" && !dataset.labels && !dataset.targets) {
     throw new Error(`${loss.name} needs targets, but ${what} "${dataset.name}" has none`);
+  }
+  // A class index past the last output would be read from the next row, silently.
+  if (dataset.labels && (loss.targetKind === "labels" || !dataset.targets)) {
+    let largest = 0;
+    for (const label of dataset.labels) largest = Math.max(largest, label);
+    if (loss.targetKind === "labels") {
+      const last = [...model.layers].reverse().find((l) => "outFeatures" in l) as
+        | (Layer & { outFeatures?: number })
+        | undefined;
+      if (last?.outFeatures !== undefined && largest >= last.outFeatures) {
+        throw new Error(
+          `${what} "${dataset.name}" has class index ${largest}, but the model's last layer ` +
+            `with weights (${last.name}) has ${last.outFeatures} outputs`,
+        );
+      }
+    } else if (dataset.classes === undefined || largest >= dataset.classes) {
+      throw new Error(
+        `${loss.name} one-hot encodes the labels of ${what} "${dataset.name}", but its ` +
+          `classes (${dataset.classes}) do not cover class index ${largest}`,
+      );
+    }
   }
 }
 
@@ -188,7 +215,9 @@ export async function evaluate(
       const output = model.forward(gatherRows(device.inputs, indices));
       const batchLoss = loss.forward(output, batchTarget(loss, device, dataset, indices));
       backend.addInPlace(lossSum, scale(batchLoss, end - start));
-      if (device.labels) backend.addInPlace(correct, correctCount(output, gatherRows(device.labels, indices)));
+      if (device.labels) {
+        backend.addInPlace(correct, correctCount(output, gatherRows(device.labels, indices)));
+      }
     });
   }
   backend.flush();
@@ -203,7 +232,11 @@ export async function evaluate(
 }
 
 /** The model's outputs for every example of a dataset, read back: [count, outputs]. */
-export async function predict(model: Sequential, dataset: Dataset, batchSize = 1000): Promise<Float32Array[]> {
+export async function predict(
+  model: Sequential,
+  dataset: Dataset,
+  batchSize = 1000,
+): Promise<Float32Array[]> {
   const backend = model.parameters()[0].value.backend;
   const device = upload(dataset, backend);
   const rows: Float32Array[] = [];
@@ -216,7 +249,9 @@ export async function predict(model: Sequential, dataset: Dataset, batchSize = 1
     const values = await output.data();
     output.dispose();
     const width = output.shape[1];
-    for (let r = 0; r < end - start; r++) rows.push(Float32Array.from(values.subarray(r * width, (r + 1) * width)));
+    for (let r = 0; r < end - start; r++) {
+      rows.push(Float32Array.from(values.subarray(r * width, (r + 1) * width)));
+    }
   }
   return rows;
 }
@@ -270,7 +305,9 @@ export async function train(options: TrainOptions): Promise<History> {
 
   for (let epoch = 1; epoch <= epochs && step < maxSteps; epoch++) {
     const started = performance.now();
-    const order = shuffle ? random.permutation(trainSet.count) : Uint32Array.from(range(0, trainSet.count));
+    const order = shuffle
+      ? random.permutation(trainSet.count)
+      : Uint32Array.from(range(0, trainSet.count));
     // Per-epoch sums, kept on the device: loss × batch size, correct predictions,
     // and per step a 0/1 flag of whether its loss was non-finite.
     const lossSum = keep(backend.zeros([1], "float32"));
@@ -291,7 +328,15 @@ export async function train(options: TrainOptions): Promise<History> {
         const output = model.forward(inputs);
         const batchLoss = loss.forward(output, batchTarget(loss, device, trainSet, indices));
         model.backward(loss.backward());
-        const context: StepContext = { step, epoch, model, parameters, optimizer, loss: batchLoss, inputs };
+        const context: StepContext = {
+          step,
+          epoch,
+          model,
+          parameters,
+          optimizer,
+          loss: batchLoss,
+          inputs,
+        };
 
         if (checkEachStep) {
           const [value] = await batchLoss.data();
@@ -307,7 +352,9 @@ export async function train(options: TrainOptions): Promise<History> {
         optimizer.step(parameters);
         for (const hook of hooks) await hook.afterUpdate?.(context);
         backend.addInPlace(lossSum, scale(batchLoss, end - start));
-        if (device.labels) backend.addInPlace(correct, correctCount(output, gatherRows(device.labels, indices)));
+        if (device.labels) {
+          backend.addInPlace(correct, correctCount(output, gatherRows(device.labels, indices)));
+        }
         backend.flush();
       };
       await asyncTidy(stepScope);
@@ -351,7 +398,13 @@ export async function train(options: TrainOptions): Promise<History> {
 }
 
 /** flags[index] = 1 if the loss is non-finite, without reading it back. */
-function markNonFinite(backend: Backend, flags: Tensor, loss: Tensor, index: number, length: number): void {
+function markNonFinite(
+  backend: Backend,
+  flags: Tensor,
+  loss: Tensor,
+  index: number,
+  length: number,
+): void {
   const position = reshape(oneHot(backend.fromValues([index], [1], "float32"), length), [length]);
   backend.addInPlace(flags, mul(position, isNonFinite(loss)));
 }
@@ -456,10 +509,17 @@ class Progress {
 
   epoch(record: EpochRecord): void {
     if (this.mode === "none") return;
-    const parts = [`${this.label} epoch ${record.epoch}/${this.epochs}`, `loss ${record.trainLoss.toFixed(4)}`];
+    const parts = [
+      `${this.label} epoch ${record.epoch}/${this.epochs}`,
+      `loss ${record.trainLoss.toFixed(4)}`,
+    ];
     if (record.trainAccuracy !== undefined) parts.push(`acc ${record.trainAccuracy.toFixed(4)}`);
-    if (record.validationLoss !== undefined) parts.push(`val loss ${record.validationLoss.toFixed(4)}`);
-    if (record.validationAccuracy !== undefined) parts.push(`val acc ${record.validationAccuracy.toFixed(4)}`);
+    if (record.validationLoss !== undefined) {
+      parts.push(`val loss ${record.validationLoss.toFixed(4)}`);
+    }
+    if (record.validationAccuracy !== undefined) {
+      parts.push(`val acc ${record.validationAccuracy.toFixed(4)}`);
+    }
     parts.push(`${record.seconds.toFixed(1)} s`);
     write((this.mode === "bar" ? "\r\x1b[2K" : "") + parts.join("  ") + "\n");
   }

@@ -88,7 +88,7 @@ export class CpuBackend implements Backend {
   reduceAll(op: Reduction, x: Tensor): Tensor {
     const input = values(x);
     let acc = op === "max" ? -Infinity : 0;
-    if (op === "max") for (let i = 0; i < input.length; i++) acc = Math.max(acc, input[i]);
+    if (op === "max") { for (let i = 0; i < input.length; i++) acc = Math.max(acc, input[i]); }
     else for (let i = 0; i < input.length; i++) acc += input[i];
     if (op === "mean") acc /= input.length;
     return this.fromValues([acc], [1], x.dtype);
@@ -101,10 +101,11 @@ export class CpuBackend implements Backend {
     if (op === "max") out.fill(-Infinity);
     for (let r = 0; r < rows; r++) {
       const base = r * cols;
-      if (op === "max") for (let c = 0; c < cols; c++) out[c] = Math.max(out[c], input[base + c]);
-      else for (let c = 0; c < cols; c++) out[c] += input[base + c];
+      if (op === "max") {
+        for (let c = 0; c < cols; c++) out[c] = Math.max(out[c], input[base + c]);
+      } else for (let c = 0; c < cols; c++) out[c] += input[base + c];
     }
-    if (op === "mean") for (let c = 0; c < cols; c++) out[c] /= rows;
+    if (op === "mean") { for (let c = 0; c < cols; c++) out[c] /= rows; }
     return this.#make(out, [cols], x.dtype);
   }
 
@@ -115,7 +116,7 @@ export class CpuBackend implements Backend {
     for (let r = 0; r < rows; r++) {
       const base = r * cols;
       let acc = op === "max" ? -Infinity : 0;
-      if (op === "max") for (let c = 0; c < cols; c++) acc = Math.max(acc, input[base + c]);
+      if (op === "max") { for (let c = 0; c < cols; c++) acc = Math.max(acc, input[base + c]); }
       else for (let c = 0; c < cols; c++) acc += input[base + c];
       out[r] = op === "mean" ? acc / cols : acc;
     }

@@ -41,7 +41,9 @@ export class ReLU extends Layer {
 export class LeakyReLU extends Layer {
   constructor(readonly slope = 0.01) {
     super("leaky-relu");
-    if (!(slope >= 0 && slope < 1)) throw new Error(`LeakyReLU: slope must be in [0, 1), got ${slope}`);
+    if (!(slope >= 0 && slope < 1)) {
+      throw new Error(`LeakyReLU: slope must be in [0, 1), got ${slope}`);
+    }
   }
   // y = x > 0 ? x : slope · x
   forward(x: Tensor): Tensor {

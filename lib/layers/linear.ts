@@ -1,7 +1,7 @@
 /**
  * Linear (fully connected): y = x W + b, with x [batch, in], W [in, out], b [out].
  */
-import { initName, initValues, type Init } from "../init.ts";
+import { type Init, initName, initValues } from "../init.ts";
 import { add, matmul, ShapeError, sum } from "../ops.ts";
 import { Random } from "../random.ts";
 import { shapeString, type Tensor } from "../tensor.ts";
@@ -24,9 +24,15 @@ export class Linear extends Layer {
   readonly bias: Parameter;
   readonly weightInit: Init;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
     super("linear");
-    for (const [what, value] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
+    for (
+      const [what, value] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const
+    ) {
       if (!Number.isInteger(value) || value < 1) {
         throw new Error(`Linear: ${what} must be a positive integer, got ${value}`);
       }
@@ -41,7 +47,11 @@ export class Linear extends Layer {
     this.weightInit = weightInit;
     const w = initValues(weightInit, inFeatures * outFeatures, inFeatures, outFeatures, random);
     const b = initValues(biasInit, outFeatures, inFeatures, outFeatures, random);
-    this.weight = { name: "weight", value: backend.fromValues(w, [inFeatures, outFeatures], dtype), grad: null };
+    this.weight = {
+      name: "weight",
+      value: backend.fromValues(w, [inFeatures, outFeatures], dtype),
+      grad: null,
+    };
     this.bias = { name: "bias", value: backend.fromValues(b, [outFeatures], dtype), grad: null };
   }
 
