@@ -12,6 +12,11 @@ export type TypedArray = Float32Array | Float64Array;
 
 export class Tensor {
   #disposed = false;
+  /** The tensor that owns the storage: this one, or the one this is a view of (reshape). */
+  readonly #owner: Tensor;
+  /** Views of this tensor's storage not yet disposed; the storage is released after the last. */
+  #liveViews = 0;
+  #released = false;
   /** What made this tensor, for error messages ("linear1 output"). */
   label?: string;
 
@@ -20,7 +25,10 @@ export class Tensor {
     readonly storage: Storage,
     readonly shape: readonly number[],
     readonly dtype: DType,
+    viewOf?: Tensor,
   ) {
+    this.#owner = viewOf ? viewOf.#owner : this;
+    if (viewOf) this.#owner.#liveViews++;
     trackInScope(this);
   }
 
@@ -55,7 +63,16 @@ export class Tensor {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.backend.release(this);
+    if (this.#owner !== this) this.#owner.#liveViews--;
+    this.#owner.#releaseIfUnused();
+  }
+
+  /** Storage goes back to the backend once its owner and every view of it are disposed. */
+  #releaseIfUnused(): void {
+    if (this.#disposed && this.#liveViews === 0 && !this.#released) {
+      this.#released = true;
+      this.backend.release(this);
+    }
   }
 
   assertAlive(what: string): void {

@@ -295,6 +295,11 @@ export async function train(options: TrainOptions): Promise<History> {
   const parameters = model.parameters();
   const backend = parameters[0]?.value.backend;
   if (!backend) throw new Error("train: the model has no parameters");
+  if (parameters.some((p) => p.value.dtype !== "float32")) {
+    throw new Error(
+      "train: the model's parameters are float64; training runs in float32 (float64 is for gradcheck)",
+    );
+  }
   const device = upload(trainSet, backend);
   const random = new Random(seed);
   const progress = new Progress(options.progress ?? "auto", options.label ?? "train", epochs);
@@ -315,60 +320,66 @@ export async function train(options: TrainOptions): Promise<History> {
     const nonFiniteSteps = keep(backend.zeros([stepsPerEpoch], "float32"));
     let seen = 0;
     let stepsThisEpoch = 0;
+    let totalLoss = 0, totalCorrect = 0;
+    let flags: ArrayLike<number> | null = null;
+    try {
+      for (let start = 0; start < trainSet.count && step < maxSteps; start += batchSize) {
+        const end = Math.min(start + batchSize, trainSet.count);
+        step++;
+        const indexInEpoch = stepsThisEpoch++;
+        seen += end - start;
+        // Everything made inside this scope is released when the step ends.
+        const stepScope = async () => {
+          const indices = backend.fromValues(order.subarray(start, end), [end - start], "float32");
+          const inputs = gatherRows(device.inputs, indices);
+          const output = model.forward(inputs);
+          const batchLoss = loss.forward(output, batchTarget(loss, device, trainSet, indices));
+          model.backward(loss.backward());
+          const context: StepContext = {
+            step,
+            epoch,
+            model,
+            parameters,
+            optimizer,
+            loss: batchLoss,
+            inputs,
+          };
 
-    for (let start = 0; start < trainSet.count && step < maxSteps; start += batchSize) {
-      const end = Math.min(start + batchSize, trainSet.count);
-      step++;
-      const indexInEpoch = stepsThisEpoch++;
-      seen += end - start;
-      // Everything made inside this scope is released when the step ends.
-      const stepScope = async () => {
-        const indices = backend.fromValues(order.subarray(start, end), [end - start], "float32");
-        const inputs = gatherRows(device.inputs, indices);
-        const output = model.forward(inputs);
-        const batchLoss = loss.forward(output, batchTarget(loss, device, trainSet, indices));
-        model.backward(loss.backward());
-        const context: StepContext = {
-          step,
-          epoch,
-          model,
-          parameters,
-          optimizer,
-          loss: batchLoss,
-          inputs,
-        };
-
-        if (checkEachStep) {
-          const [value] = await batchLoss.data();
-          if (!Number.isFinite(value)) {
-            const report = await locateNonFinite(model, loss, step, epoch, value);
-            if (onNonFinite === "stop") throw new NonFiniteLossError(report);
-            history.nonFinite ??= report;
+          if (checkEachStep) {
+            const [value] = await batchLoss.data();
+            if (!Number.isFinite(value)) {
+              const report = await locateNonFinite(model, loss, step, epoch, value);
+              if (onNonFinite === "stop") throw new NonFiniteLossError(report);
+              history.nonFinite ??= report;
+            }
+          } else {
+            markNonFinite(backend, nonFiniteSteps, batchLoss, indexInEpoch, stepsPerEpoch);
           }
-        } else {
-          markNonFinite(backend, nonFiniteSteps, batchLoss, indexInEpoch, stepsPerEpoch);
-        }
-        for (const hook of hooks) await hook.beforeUpdate?.(context);
-        optimizer.step(parameters);
-        for (const hook of hooks) await hook.afterUpdate?.(context);
-        backend.addInPlace(lossSum, scale(batchLoss, end - start));
-        if (device.labels) {
-          backend.addInPlace(correct, correctCount(output, gatherRows(device.labels, indices)));
-        }
-        backend.flush();
-      };
-      await asyncTidy(stepScope);
-      progress.step(epoch, stepsThisEpoch, stepsPerEpoch);
-    }
+          for (const hook of hooks) await hook.beforeUpdate?.(context);
+          optimizer.step(parameters);
+          for (const hook of hooks) await hook.afterUpdate?.(context);
+          backend.addInPlace(lossSum, scale(batchLoss, end - start));
+          if (device.labels) {
+            backend.addInPlace(correct, correctCount(output, gatherRows(device.labels, indices)));
+          }
+          backend.flush();
+        };
+        await asyncTidy(stepScope);
+        progress.step(epoch, stepsThisEpoch, stepsPerEpoch);
+      }
 
-    const [totalLoss] = await lossSum.data();
-    const [totalCorrect] = await correct.data();
-    const flags = checkEachStep ? null : await nonFiniteSteps.data();
-    lossSum.dispose();
-    correct.dispose();
-    nonFiniteSteps.dispose();
+      totalLoss = (await lossSum.data())[0];
+      totalCorrect = (await correct.data())[0];
+      flags = checkEachStep ? null : await nonFiniteSteps.data();
+    } finally {
+      // Also when a step throws (a non-finite loss, a failing hook): nothing stays allocated.
+      lossSum.dispose();
+      correct.dispose();
+      nonFiniteSteps.dispose();
+      progress.interrupted();
+    }
     if (flags && !history.nonFinite) {
-      const firstBad = flags.findIndex((f) => f !== 0);
+      const firstBad = Array.from(flags).findIndex((f) => f !== 0);
       if (firstBad >= 0) {
         const badStep = step - stepsThisEpoch + firstBad + 1;
         const report = await locateNonFinite(model, loss, badStep, epoch, NaN, true);
@@ -522,6 +533,12 @@ class Progress {
     }
     parts.push(`${record.seconds.toFixed(1)} s`);
     write((this.mode === "bar" ? "\r\x1b[2K" : "") + parts.join("  ") + "\n");
+  }
+
+  /** After a bar, end the line so that what follows starts on its own. */
+  interrupted(): void {
+    if (this.mode === "bar" && this.#lastDraw > 0) write("\r\x1b[2K");
+    this.#lastDraw = 0;
   }
 
   done(): void {}

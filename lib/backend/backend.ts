@@ -62,7 +62,11 @@ export interface Backend {
   zeros(shape: readonly number[], dtype: DType): Tensor;
   read(t: Tensor): Promise<TypedArray>;
   release(t: Tensor): void;
-  /** Same storage, new shape (sizes must match). */
+  /**
+   * Same storage, new shape (sizes must match). Construct the result with
+   * `new Tensor(backend, storage, shape, dtype, t)` so that it counts as a view
+   * of `t`: the storage is released only when both are disposed.
+   */
   reshape(t: Tensor, shape: readonly number[]): Tensor;
   /** Submit queued work (WebGPU); a no-op on the CPU. */
   flush(): void;

@@ -43,7 +43,7 @@ export class CpuBackend implements Backend {
   release(): void {}
 
   reshape(t: Tensor, shape: readonly number[]): Tensor {
-    return this.#make(values(t), shape, t.dtype);
+    return new Tensor(this, values(t), [...shape], t.dtype, t);
   }
 
   flush(): void {}
