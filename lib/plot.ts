@@ -43,4 +43,4 @@ export { heatmap, type HeatmapCell, type HeatmapOptions } from "./plot/heatmap.t
 export { imageGrid, type ImageGridOptions } from "./plot/images.ts";
 export { encodeGreyscalePng, greyscalePngDataUrl } from "./plot/png.ts";
 export { compileToVega, renderSvg, saveSvg } from "./plot/render.ts";
-export { mimeBundle, show, VEGA_LITE_MIME_TYPE } from "./plot/jupyter.ts";
+export { mimeBundle, show, showTable, showText, VEGA_LITE_MIME_TYPE } from "./plot/jupyter.ts";

@@ -133,6 +133,22 @@ function upload(dataset: Dataset, backend: Backend): DeviceDataset {
   return device;
 }
 
+/**
+ * Free the copies of a dataset that training and evaluation uploaded to the
+ * backends (they are kept for reuse). GPU memory is not garbage-collected, so
+ * code that trains on many datasets in one process calls this when done with one.
+ */
+export function releaseUploads(dataset: Dataset): void {
+  const perBackend = uploads.get(dataset);
+  if (!perBackend) return;
+  for (const device of perBackend.values()) {
+    device.inputs.dispose();
+    device.labels?.dispose();
+    device.targets?.dispose();
+  }
+  uploads.delete(dataset);
+}
+
 function validateDataset(what: string, dataset: Dataset, model: Sequential, loss: Loss): void {
   if (dataset.inputs.length !== dataset.count * dataset.features) {
     throw new Error(

@@ -97,15 +97,18 @@ export class CpuBackend implements Backend {
   reduceRows(op: Reduction, x: Tensor): Tensor {
     const [rows, cols] = x.shape;
     const input = values(x);
-    const out = arrayOf(x.dtype, cols);
-    if (op === "max") out.fill(-Infinity);
+    // Accumulate in float64, like the other reductions, then store in the tensor's dtype.
+    const totals = new Float64Array(cols);
+    if (op === "max") totals.fill(-Infinity);
     for (let r = 0; r < rows; r++) {
       const base = r * cols;
       if (op === "max") {
-        for (let c = 0; c < cols; c++) out[c] = Math.max(out[c], input[base + c]);
-      } else for (let c = 0; c < cols; c++) out[c] += input[base + c];
+        for (let c = 0; c < cols; c++) totals[c] = Math.max(totals[c], input[base + c]);
+      } else for (let c = 0; c < cols; c++) totals[c] += input[base + c];
     }
-    if (op === "mean") { for (let c = 0; c < cols; c++) out[c] /= rows; }
+    if (op === "mean") { for (let c = 0; c < cols; c++) totals[c] /= rows; }
+    const out = arrayOf(x.dtype, cols);
+    out.set(totals);
     return this.#make(out, [cols], x.dtype);
   }
 
@@ -164,8 +167,9 @@ export class CpuBackend implements Backend {
       for (let c = 0; c < cols; c++) max = Math.max(max, input[base + c]);
       let sum = 0;
       for (let c = 0; c < cols; c++) sum += Math.exp(input[base + c] - max);
-      const logSumExp = max + Math.log(sum);
-      for (let c = 0; c < cols; c++) out[base + c] = input[base + c] - logSumExp;
+      // (x − max) − log Σ, not x − (max + log Σ): the latter loses x's digits when max is huge.
+      const logSum = Math.log(sum);
+      for (let c = 0; c < cols; c++) out[base + c] = (input[base + c] - max) - logSum;
     }
     return this.#make(out, x.shape, x.dtype);
   }
@@ -342,7 +346,8 @@ function matmulBlocked(
 /**
  * Copy rows 0..rows-1 (rows a multiple of 4) of a strided matrix into panels:
  * panel q holds rows 4q..4q+3, interleaved as [r0[p], r1[p], r2[p], r3[p]] for each p.
- * Float64 panels hold float32 inputs exactly, and the products are the same.
+ * Float64 panels hold float32 inputs exactly, and the products are the same;
+ * one panel type keeps the inner loop monomorphic (fast) for both dtypes.
  */
 function packPanels(
   x: TypedArray,

@@ -33,6 +33,46 @@ export async function show(spec: VegaLiteSpec): Promise<void> {
 }
 
 /**
+ * Prints text below the running cell. In a notebook it goes out as a display
+ * message, which the kernel delivers before the cell ends; plain console.log
+ * lines printed at the end of a cell can arrive after it and be dropped by a
+ * headless run (nbconvert). Elsewhere it is console.log.
+ */
+export async function showText(text: string | string[]): Promise<void> {
+  const body = Array.isArray(text) ? text.join("\n") : text;
+  const jupyter = jupyterKernel();
+  if (jupyter === undefined) {
+    console.log(body);
+    return;
+  }
+  await jupyter.display({ "text/plain": body }, { raw: true });
+}
+
+/** A table of rows (objects with the same keys), as aligned text and, in notebooks, HTML. */
+export async function showTable(rows: Record<string, unknown>[]): Promise<void> {
+  if (rows.length === 0) return showText("(no rows)");
+  const keys = Object.keys(rows[0]);
+  const cell = (value: unknown) =>
+    typeof value === "number" ? String(Number(value.toPrecision(6))) : String(value ?? "");
+  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => cell(r[k]).length)));
+  const line = (values: string[]) => values.map((v, i) => v.padStart(widths[i])).join("  ");
+  const text = [line(keys), ...rows.map((r) => line(keys.map((k) => cell(r[k]))))].join("\n");
+  const jupyter = jupyterKernel();
+  if (jupyter === undefined) {
+    console.log(text);
+    return;
+  }
+  const escape = (v: string) => v.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const html =
+    `<table><thead><tr>${keys.map((k) => `<th>${escape(k)}</th>`).join("")}</tr></thead>` +
+    `<tbody>${
+      rows.map((r) => `<tr>${keys.map((k) => `<td>${escape(cell(r[k]))}</td>`).join("")}</tr>`)
+        .join("")
+    }</tbody></table>`;
+  await jupyter.display({ "text/plain": text, "text/html": html }, { raw: true });
+}
+
+/**
  * `Deno.jupyter` exists only under `deno jupyter`: elsewhere reading it throws, although
  * `"jupyter" in Deno` is true everywhere. So the test is whether reading it succeeds.
  */
