@@ -548,7 +548,9 @@ class Progress {
       parts.push(`val acc ${record.validationAccuracy.toFixed(4)}`);
     }
     parts.push(`${record.seconds.toFixed(1)} s`);
-    write((this.mode === "bar" ? "\r\x1b[2K" : "") + parts.join("  ") + "\n");
+    // A line per epoch goes through console.error, which a notebook kernel also shows.
+    if (this.mode === "bar") write("\r\x1b[2K" + parts.join("  ") + "\n");
+    else console.error(parts.join("  "));
   }
 
   /** After a bar, end the line so that what follows starts on its own. */

@@ -122,7 +122,15 @@ export function lineChart(options: LineChartOptions): VegaLiteSpec {
     data: { values: rows },
     mark: { type: "line", ...(rows.length <= 30 ? { point: true } : {}) },
     encoding: {
-      x: { field: "x", type: "quantitative", title: options.xTitle },
+      x: {
+        field: "x",
+        type: "quantitative",
+        title: options.xTitle,
+        // Epochs and steps are whole numbers: no ticks at 0.2, 0.4, ...
+        ...(rows.every((point) => Number.isInteger(point.x))
+          ? { axis: { tickMinStep: 1, format: "d" } }
+          : {}),
+      },
       y: {
         field: "y",
         type: "quantitative",
