@@ -55,7 +55,10 @@ export async function showTable(rows: Record<string, unknown>[]): Promise<void> 
   const cell = (value: unknown) =>
     typeof value === "number" ? String(Number(value.toPrecision(6))) : String(value ?? "");
   const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => cell(r[k]).length)));
-  const line = (values: string[]) => values.map((v, i) => v.padStart(widths[i])).join("  ");
+  // Numbers align right, text aligns left, as in a printed table.
+  const numeric = keys.map((k) => rows.every((r) => typeof r[k] === "number"));
+  const line = (values: string[]) =>
+    values.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join("  ");
   const text = [line(keys), ...rows.map((r) => line(keys.map((k) => cell(r[k]))))].join("\n");
   const jupyter = jupyterKernel();
   if (jupyter === undefined) {
