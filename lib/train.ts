@@ -344,43 +344,31 @@ export async function train(options: TrainOptions): Promise<History> {
         step++;
         const indexInEpoch = stepsThisEpoch++;
         seen += end - start;
-        // Everything made inside this scope is released when the step ends.
-        const stepScope = async () => {
-          const indices = backend.fromValues(order.subarray(start, end), [end - start], "float32");
-          const inputs = gatherRows(device.inputs, indices);
-          const output = model.forward(inputs);
-          const batchLoss = loss.forward(output, batchTarget(loss, device, trainSet, indices));
-          model.backward(loss.backward());
-          const context: StepContext = {
+        // Everything the step makes is released when it ends.
+        await asyncTidy(() =>
+          trainingStep({
+            model,
+            loss,
+            optimizer,
+            parameters,
+            hooks,
+            backend,
+            device,
+            trainSet,
+            indices: order.subarray(start, end),
             step,
             epoch,
-            model,
-            parameters,
-            optimizer,
-            loss: batchLoss,
-            inputs,
-          };
-
-          if (checkEachStep) {
-            const [value] = await batchLoss.data();
-            if (!Number.isFinite(value)) {
-              const report = await locateNonFinite(model, loss, step, epoch, value);
+            accumulators: { lossSum, correct },
+            checkNow: checkEachStep,
+            onNonFiniteFound: (report) => {
               if (onNonFinite === "stop") throw new NonFiniteLossError(report);
               history.nonFinite ??= report;
-            }
-          } else {
-            markNonFinite(backend, nonFiniteSteps, batchLoss, indexInEpoch, stepsPerEpoch);
-          }
-          for (const hook of hooks) await hook.beforeUpdate?.(context);
-          optimizer.step(parameters);
-          for (const hook of hooks) await hook.afterUpdate?.(context);
-          backend.addInPlace(lossSum, scale(batchLoss, end - start));
-          if (device.labels) {
-            backend.addInPlace(correct, correctCount(output, gatherRows(device.labels, indices)));
-          }
-          backend.flush();
-        };
-        await asyncTidy(stepScope);
+            },
+            markNonFiniteAt: checkEachStep
+              ? null
+              : { flags: nonFiniteSteps, index: indexInEpoch, length: stepsPerEpoch },
+          })
+        );
         progress.step(epoch, stepsThisEpoch, stepsPerEpoch);
       }
 
@@ -422,6 +410,71 @@ export async function train(options: TrainOptions): Promise<History> {
   }
   progress.done();
   return history;
+}
+
+interface StepInputs {
+  model: Sequential;
+  loss: Loss;
+  optimizer: Optimizer;
+  parameters: Parameter[];
+  hooks: TrainingHook[];
+  backend: Backend;
+  device: DeviceDataset;
+  trainSet: Dataset;
+  /** The rows of this minibatch. */
+  indices: Uint32Array;
+  step: number;
+  epoch: number;
+  /** Device-side sums for the epoch: loss × batch size, and correct predictions. */
+  accumulators: { lossSum: Tensor; correct: Tensor };
+  /** Read the loss now (CPU), or flag it on the device for the end of the epoch (GPU). */
+  checkNow: boolean;
+  onNonFiniteFound: (report: NonFiniteReport) => void;
+  markNonFiniteAt: { flags: Tensor; index: number; length: number } | null;
+}
+
+/**
+ * One step of minibatch gradient descent: forward, loss, backward, a check for
+ * a non-finite loss, hooks, the update, and the epoch's sums.
+ */
+async function trainingStep(s: StepInputs): Promise<void> {
+  const { model, loss, backend, device, step, epoch } = s;
+  const batchSize = s.indices.length;
+  const indices = backend.fromValues(s.indices, [batchSize], "float32");
+  const inputs = gatherRows(device.inputs, indices);
+  const output = model.forward(inputs);
+  const batchLoss = loss.forward(output, batchTarget(loss, device, s.trainSet, indices));
+  model.backward(loss.backward());
+  const context: StepContext = {
+    step,
+    epoch,
+    model,
+    parameters: s.parameters,
+    optimizer: s.optimizer,
+    loss: batchLoss,
+    inputs,
+  };
+
+  if (s.checkNow) {
+    const [value] = await batchLoss.data();
+    if (!Number.isFinite(value)) {
+      s.onNonFiniteFound(await locateNonFinite(model, loss, step, epoch, value));
+    }
+  } else if (s.markNonFiniteAt) {
+    const { flags, index, length } = s.markNonFiniteAt;
+    markNonFinite(backend, flags, batchLoss, index, length);
+  }
+  for (const hook of s.hooks) await hook.beforeUpdate?.(context);
+  s.optimizer.step(s.parameters);
+  for (const hook of s.hooks) await hook.afterUpdate?.(context);
+  backend.addInPlace(s.accumulators.lossSum, scale(batchLoss, batchSize));
+  if (device.labels) {
+    backend.addInPlace(
+      s.accumulators.correct,
+      correctCount(output, gatherRows(device.labels, indices)),
+    );
+  }
+  backend.flush();
 }
 
 /** flags[index] = 1 if the loss is non-finite, without reading it back. */
