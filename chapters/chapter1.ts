@@ -435,6 +435,12 @@ if (import.meta.main) {
       const fixed = await runExperiment(data, { logits: "linear", ...FIX_RUN, seed, backend });
       const fixedTest = await testReport(fixed.model, data.test, seed);
       report.table([
+        [
+          "validation accuracy after 2 epochs, ReLU / linear",
+          `${broken.measurements[2].accuracy.toFixed(4)} / ${
+            fixed.measurements[2].accuracy.toFixed(4)
+          }`,
+        ],
         ["test accuracy, ReLU logits", brokenTest.accuracy.toFixed(4)],
         ["test accuracy, linear logits", fixedTest.accuracy.toFixed(4)],
         [

@@ -96,9 +96,10 @@ export async function runChapter(
     console.log(usage(info));
     return;
   }
-  const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) {
-    console.error(`--seed must be an integer, got "${values.seed}"`);
+  // The generator takes 32 bits of seed: larger or negative seeds would collide with others.
+  const seed = /^\d+$/.test(values.seed!) ? Number(values.seed) : NaN;
+  if (!(Number.isSafeInteger(seed) && seed < 2 ** 32)) {
+    console.error(`--seed must be a whole number from 0 to ${2 ** 32 - 1}, got "${values.seed}"`);
     Deno.exit(2);
   }
   const choice = values.backend as BackendChoice;

@@ -52,6 +52,11 @@ export function verdictFor(relativeError: number): GradcheckVerdict {
 }
 
 function storageOf(t: Tensor, what: string): Float64Array {
+  if (!t || typeof t !== "object" || !("storage" in t)) {
+    throw new Error(
+      `gradcheck: ${what} is missing; pass a float64 tensor, e.g. tensor(values, shape, { dtype: "float64" })`,
+    );
+  }
   if (t.backend.name !== "cpu" || t.dtype !== "float64") {
     throw new Error(
       `gradcheck: ${what} must be a float64 tensor on the CPU (got ${t.dtype} on ${t.backend.name}); ` +

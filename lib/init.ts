@@ -56,21 +56,34 @@ export function initValues(
     for (let i = 0; i < size; i++) out[i] = draw();
   };
   const gain = (spec as { gain?: number }).gain ?? 1;
+  if (!(Number.isFinite(gain) && gain > 0)) {
+    throw new Error(`init "${spec.name}": gain must be a finite number > 0, got ${gain}`);
+  }
   switch (spec.name) {
     case "zeros":
       return out;
     case "constant": {
       const { value } = spec as { value?: number };
-      if (value === undefined) throw new Error(`init "constant" needs a value`);
+      if (value === undefined || !Number.isFinite(value)) {
+        throw new Error(`init "constant" needs a finite value, got ${value}`);
+      }
       return out.fill(value);
     }
     case "uniform": {
       const { low = -0.05, high = 0.05 } = spec as { low?: number; high?: number };
+      if (!(Number.isFinite(low) && Number.isFinite(high) && low < high)) {
+        throw new Error(`init "uniform" needs finite low < high, got low ${low}, high ${high}`);
+      }
       fill(() => random.uniformIn(low, high));
       return out;
     }
     case "normal": {
       const { mean = 0, std = 0.01 } = spec as { mean?: number; std?: number };
+      if (!(Number.isFinite(mean) && Number.isFinite(std) && std >= 0)) {
+        throw new Error(
+          `init "normal" needs a finite mean and std >= 0, got mean ${mean}, std ${std}`,
+        );
+      }
       fill(() => mean + std * random.normal());
       return out;
     }

@@ -122,6 +122,14 @@ export interface BinaryCrossEntropyOptions {
   outputReduction?: "mean" | "sum";
 }
 
+function checkReduction(name: string, reduction: string | undefined): "mean" | "sum" {
+  const value = reduction ?? "mean";
+  if (value !== "mean" && value !== "sum") {
+    throw new Error(`${name}: outputReduction must be "mean" or "sum", got "${value}"`);
+  }
+  return value;
+}
+
 /** The factor that turns Σ over all elements into the chosen reduction. */
 function reductionScale(output: Tensor, outputReduction: "mean" | "sum"): number {
   const [n, k] = output.shape;
@@ -143,7 +151,7 @@ export class BinaryCrossEntropy implements Loss {
   protected factor = 1;
 
   constructor(options: BinaryCrossEntropyOptions = {}, readonly epsilon = 1e-7) {
-    this.outputReduction = options.outputReduction ?? "mean";
+    this.outputReduction = checkReduction(this.name, options.outputReduction);
   }
 
   protected prepare(p: Tensor): Tensor {
@@ -196,7 +204,7 @@ export class BinaryCrossEntropyWithLogits implements Loss {
   #factor = 1;
 
   constructor(options: BinaryCrossEntropyOptions = {}) {
-    this.outputReduction = options.outputReduction ?? "mean";
+    this.outputReduction = checkReduction(this.name, options.outputReduction);
   }
 
   forward(logits: Tensor, targets: Tensor): Tensor {

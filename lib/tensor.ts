@@ -96,6 +96,16 @@ export function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
+/** Every backend's fromValues() checks this first: a shape of whole sizes that the values fill exactly. */
+export function checkValuesFitShape(values: ArrayLike<number>, shape: readonly number[]): void {
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new Error(`tensor: a shape is a list of whole numbers >= 0, got [${shape.join(", ")}]`);
+  }
+  if (values.length !== sizeOf(shape)) {
+    throw new Error(`tensor: ${values.length} values cannot fill shape [${shape.join(", ")}]`);
+  }
+}
+
 export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }

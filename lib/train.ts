@@ -149,13 +149,33 @@ export function releaseUploads(dataset: Dataset): void {
   uploads.delete(dataset);
 }
 
-function validateDataset(what: string, dataset: Dataset, model: Sequential, loss: Loss): void {
+/** Datasets whose inputs were already checked to be finite (the scan is not free). */
+const finiteInputs = new WeakSet<Float32Array>();
+
+/** A NaN in the data would surface as "non-finite output of linear1": say where it really is. */
+function checkFinite(what: string, dataset: Dataset): void {
+  if (finiteInputs.has(dataset.inputs)) return;
+  const index = dataset.inputs.findIndex((v) => !Number.isFinite(v));
+  if (index >= 0) {
+    throw new Error(
+      `${what} "${dataset.name}" has a non-finite input, ${dataset.inputs[index]}, at example ` +
+        `${Math.floor(index / dataset.features)}, feature ${index % dataset.features}`,
+    );
+  }
+  finiteInputs.add(dataset.inputs);
+}
+
+function validateDataset(what: string, dataset: Dataset, model: Sequential, loss?: Loss): void {
+  if (!(Number.isInteger(dataset.count) && dataset.count >= 1)) {
+    throw new Error(`${what} "${dataset.name}" has no examples (count ${dataset.count})`);
+  }
   if (dataset.inputs.length !== dataset.count * dataset.features) {
     throw new Error(
       `${what} "${dataset.name}": ${dataset.inputs.length} input values for ${dataset.count} ` +
         `examples of ${dataset.features} features`,
     );
   }
+  checkFinite(what, dataset);
   const first = model.layers.find((l) => "inFeatures" in l) as
     | (Layer & { inFeatures?: number })
     | undefined;
@@ -165,6 +185,7 @@ function validateDataset(what: string, dataset: Dataset, model: Sequential, loss
         `with weights (${first.name}) expects ${first.inFeatures}`,
     );
   }
+  if (!loss) return;
   if (loss.targetKind === "labels" && !dataset.labels) {
     throw new Error(`${loss.name} needs class labels, but ${what} "${dataset.name}" has none`);
   }
@@ -220,6 +241,7 @@ export async function evaluate(
 ): Promise<Evaluation> {
   const backend = model.parameters()[0]?.value.backend;
   if (!backend) throw new Error("evaluate: the model has no parameters");
+  positiveInteger("evaluate", "batchSize", batchSize);
   validateDataset("evaluate", dataset, model, loss);
   const device = upload(dataset, backend);
   const lossSum = keep(backend.zeros([1], "float32"));
@@ -253,7 +275,10 @@ export async function predict(
   dataset: Dataset,
   batchSize = 1000,
 ): Promise<Float32Array[]> {
-  const backend = model.parameters()[0].value.backend;
+  const backend = model.parameters()[0]?.value.backend;
+  if (!backend) throw new Error("predict: the model has no parameters");
+  positiveInteger("predict", "batchSize", batchSize);
+  validateDataset("predict", dataset, model);
   const device = upload(dataset, backend);
   const rows: Float32Array[] = [];
   for (let start = 0; start < dataset.count; start += batchSize) {
@@ -278,9 +303,9 @@ function range(start: number, end: number): Float32Array {
   return out;
 }
 
-function positiveInteger(what: string, value: number): void {
+function positiveInteger(where: string, what: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`train: ${what} must be an integer >= 1, got ${value}`);
+    throw new Error(`${where}: ${what} must be an integer >= 1, got ${value}`);
   }
 }
 
@@ -300,8 +325,8 @@ export async function train(options: TrainOptions): Promise<History> {
     onNonFinite = "stop",
     maxSteps = Infinity,
   } = options;
-  positiveInteger("epochs", epochs);
-  positiveInteger("batchSize", batchSize);
+  positiveInteger("train", "epochs", epochs);
+  positiveInteger("train", "batchSize", batchSize);
   if (onNonFinite !== "stop" && onNonFinite !== "record") {
     throw new Error(`train: onNonFinite must be "stop" or "record", got "${onNonFinite}"`);
   }
@@ -570,6 +595,10 @@ class Progress {
   #lastDraw = 0;
 
   constructor(mode: ProgressMode, readonly label: string, readonly epochs: number) {
+    const modes: ProgressMode[] = ["auto", "bar", "epochs", "none"];
+    if (!modes.includes(mode)) {
+      throw new Error(`train: progress must be one of ${modes.join(", ")}, got "${mode}"`);
+    }
     if (mode === "auto") {
       mode = Deno.stderr.isTerminal() ? "bar" : "epochs";
     }

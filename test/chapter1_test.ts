@@ -1,6 +1,6 @@
 /**
  * Chapter 1's claims, on budgets that run in seconds. The claims about the
- * full four-epoch runs are asserted in test/full/chapter1.full.ts (run by CI).
+ * full runs (two epochs to reproduce, six to fix) are in test/full/chapter1.full.ts (run by CI).
  */
 import assert from "node:assert/strict";
 import {

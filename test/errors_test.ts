@@ -4,14 +4,19 @@
  */
 import assert from "node:assert/strict";
 import {
+  BinaryCrossEntropy,
+  evaluate,
   Linear,
   MeanSquaredError,
   mlp,
+  predict,
   ReLU,
   Sequential,
   SGD,
   ShapeError,
   SoftmaxCrossEntropy,
+  type Tensor,
+  tensor,
   train,
   zeros,
 } from "../lib/mod.ts";
@@ -140,4 +145,97 @@ Deno.test("a class index the model has no output for is rejected before training
   );
   const history = await train({ ...setup, model: mlp([2, 10]), train: data });
   assert.equal(history.epochs.length, 1);
+});
+
+// Bad input found in review: each gets a message naming what is wrong, not a hang or a NaN.
+
+function blobs(count: number): Dataset {
+  const inputs = new Float32Array(count * 2).map((_, i) => (i % 7) / 7 - 0.5);
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 3);
+  return { name: "blobs", inputs, count, features: 2, labels, classes: 3 };
+}
+
+Deno.test("a NaN in the data is reported with its example and feature, before training", async () => {
+  const data = blobs(12);
+  data.inputs[5] = NaN;
+  const model = mlp([2, 8, 3]);
+  await assert.rejects(
+    train({
+      model,
+      loss: new SoftmaxCrossEntropy(),
+      optimizer: new SGD({ learningRate: 0.1 }),
+      train: data,
+      epochs: 1,
+      batchSize: 4,
+      progress: "none",
+    }),
+    /non-finite input, NaN, at example 2, feature 1/,
+  );
+});
+
+Deno.test("ReLU passes NaN through, so the non-finite check sees it", async () => {
+  const { relu, step } = await import("../lib/ops.ts");
+  const x = tensor([NaN, -1, 2], [3]);
+  const [a, b, c] = await relu(x).data();
+  assert.ok(Number.isNaN(a));
+  assert.deepEqual([b, c], [0, 2]);
+  assert.ok(Number.isNaN((await step(x).data())[0]));
+});
+
+Deno.test("evaluate and predict reject a batch size of 0 instead of looping forever", async () => {
+  const model = mlp([2, 4, 3]);
+  await assert.rejects(
+    evaluate(model, new SoftmaxCrossEntropy(), blobs(6), 0),
+    /batchSize must be an integer >= 1/,
+  );
+  await assert.rejects(predict(model, blobs(6), 0), /predict: batchSize must be an integer >= 1/);
+});
+
+Deno.test("an empty dataset, an unknown progress mode, bad init and reduction options are named", async () => {
+  const empty: Dataset = {
+    ...blobs(3),
+    inputs: new Float32Array(0),
+    count: 0,
+    labels: new Uint8Array(0),
+  };
+  const options = {
+    model: mlp([2, 4, 3]),
+    loss: new SoftmaxCrossEntropy(),
+    optimizer: new SGD({ learningRate: 0.1 }),
+    epochs: 1,
+    batchSize: 2,
+  };
+  await assert.rejects(train({ ...options, train: empty, progress: "none" }), /has no examples/);
+  await assert.rejects(
+    train({ ...options, train: blobs(6), progress: "fancy" as "none" }),
+    /progress must be one of auto, bar, epochs, none/,
+  );
+  assert.throws(
+    () => new Linear(2, 2, { weightInit: { name: "uniform", low: 1, high: -1 } }),
+    /low < high/,
+  );
+  assert.throws(() => new Linear(2, 2, { weightInit: { name: "normal", std: -1 } }), /std >= 0/);
+  assert.throws(
+    () => new BinaryCrossEntropy({ outputReduction: "max" as "sum" }),
+    /outputReduction must be "mean" or "sum", got "max"/,
+  );
+});
+
+Deno.test("values that do not fill a shape, and class indices out of range, are errors", async () => {
+  assert.throws(() => tensor([1, 2, 3, 4, 5], [2, 3]), /5 values cannot fill shape \[2, 3\]/);
+  assert.throws(() => tensor([], [-1, 0]), /whole numbers >= 0/);
+  const logits = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+  assert.throws(
+    () => new SoftmaxCrossEntropy().forward(logits, tensor([0, 7], [2])),
+    /row 1 has class index 7; class indices are whole numbers 0..2/,
+  );
+  assert.throws(
+    () => new SoftmaxCrossEntropy().forward(logits, tensor([1.5, 0], [2])),
+    /row 0 has class index 1.5/,
+  );
+  const { gradcheckLayer } = await import("../lib/gradcheck.ts");
+  assert.throws(
+    () => gradcheckLayer(new ReLU(), undefined as unknown as Tensor),
+    /the input is missing; pass a float64 tensor/,
+  );
 });

@@ -121,7 +121,7 @@ Deno.test("init: uniform, normal, constant and zeros, with defaults and paramete
   assert.ok(draw("zeros").every((v) => v === 0));
   assert.ok(draw({ name: "zeros" }).every((v) => v === 0));
   assert.ok(draw({ name: "constant", value: -0.25 }).every((v) => v === -0.25));
-  assert.throws(() => draw("constant"), /init "constant" needs a value/);
+  assert.throws(() => draw("constant"), /init "constant" needs a finite value/);
 });
 
 Deno.test("init: a Linear layer's weights follow its scheme (he-normal by default), bias zeros", async () => {

@@ -3,7 +3,7 @@
  * WebGPU backend is tested against, so clarity comes first, except in matmul,
  * where nearly all of training's time goes.
  */
-import { type DType, sizeOf, Tensor, type TypedArray } from "../tensor.ts";
+import { checkValuesFitShape, type DType, sizeOf, Tensor, type TypedArray } from "../tensor.ts";
 import type { AdamHyper, Backend, BinaryOp, Reduction, UnaryOp } from "./backend.ts";
 
 function arrayOf(dtype: DType, size: number): TypedArray {
@@ -27,6 +27,7 @@ export class CpuBackend implements Backend {
   }
 
   fromValues(data: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {
+    checkValuesFitShape(data, shape);
     const out = arrayOf(dtype, sizeOf(shape));
     out.set(data);
     return this.#make(out, shape, dtype);
@@ -177,6 +178,7 @@ export class CpuBackend implements Backend {
   pickColumns(x: Tensor, labels: Tensor): Tensor {
     const [rows, cols] = x.shape;
     const input = values(x), label = values(labels);
+    checkClassIndices("pickColumns", label, cols);
     const out = arrayOf(x.dtype, rows);
     for (let r = 0; r < rows; r++) out[r] = input[r * cols + label[r]];
     return this.#make(out, [rows], x.dtype);
@@ -184,6 +186,7 @@ export class CpuBackend implements Backend {
 
   oneHot(labels: Tensor, classes: number, dtype: DType): Tensor {
     const label = values(labels);
+    checkClassIndices("oneHot", label, classes);
     const out = arrayOf(dtype, label.length * classes);
     for (let r = 0; r < label.length; r++) out[r * classes + label[r]] = 1;
     return this.#make(out, [label.length, classes], dtype);
@@ -252,6 +255,24 @@ export class CpuBackend implements Backend {
   }
 }
 
+/**
+ * A class index outside [0, classes) would read or write a neighbouring row.
+ * The CPU can check cheaply; the WebGPU kernels cannot see values without a
+ * read-back, so there the training loop's dataset check is what stands guard.
+ */
+function checkClassIndices(op: string, labels: TypedArray, classes: number): void {
+  for (let r = 0; r < labels.length; r++) {
+    const label = labels[r];
+    if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
+      throw new Error(
+        `${op}: row ${r} has class index ${label}; class indices are whole numbers 0..${
+          classes - 1
+        }`,
+      );
+    }
+  }
+}
+
 const unaryFunctions: Record<UnaryOp, (x: number, a: number, b: number) => number> = {
   neg: (x) => -x,
   exp: Math.exp,
@@ -262,13 +283,14 @@ const unaryFunctions: Record<UnaryOp, (x: number, a: number, b: number) => numbe
   scale: (x, a) => x * a,
   addScalar: (x, a) => x + a,
   clip: (x, a, b) => Math.min(Math.max(x, a), b),
-  relu: (x) => (x > 0 ? x : 0),
+  // NaN passes through (NaN > 0 is false): a ReLU must not hide a NaN from the non-finite check.
+  relu: (x) => (x > 0 || x !== x ? x : 0),
   leakyRelu: (x, a) => (x > 0 ? x : a * x),
   // Written so that exp never overflows: for x < 0 use e^x / (1 + e^x).
   sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
   tanh: Math.tanh,
-  step: (x) => (x > 0 ? 1 : 0),
-  leakyStep: (x, a) => (x > 0 ? 1 : a),
+  step: (x) => (x !== x ? x : x > 0 ? 1 : 0),
+  leakyStep: (x, a) => (x !== x ? x : x > 0 ? 1 : a),
   isNonFinite: (x) => (Number.isFinite(x) ? 0 : 1),
 };
 

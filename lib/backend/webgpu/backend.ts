@@ -12,7 +12,7 @@
  * back to the pool when the tensor is disposed, and the next step's tensors of
  * the same size take it again, so memory stops growing after the first steps.
  */
-import { type DType, sizeOf, Tensor, type TypedArray } from "../../tensor.ts";
+import { checkValuesFitShape, type DType, sizeOf, Tensor, type TypedArray } from "../../tensor.ts";
 import type { AdamHyper, Backend, BinaryOp, Reduction, UnaryOp } from "../backend.ts";
 import { MATMUL_TILE, matmulParams, matmulShader } from "./matmul.ts";
 import { BufferPool, type PoolStats, StagingPool, UniformArena } from "./pool.ts";
@@ -128,6 +128,7 @@ export class WebGpuBackend implements Backend {
 
   fromValues(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {
     requireFloat32("fromValues", dtype);
+    checkValuesFitShape(values, shape);
     const size = sizeOf(shape);
     const data =
       (values instanceof Float32Array ? values : Float32Array.from(values)) as Float32Array<

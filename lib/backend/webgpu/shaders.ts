@@ -75,8 +75,9 @@ const unaryBodies: Record<UnaryOp, string> = {
   scale: "return x * a;",
   addScalar: "return x + a;",
   clip: "if (isNan(x)) { return x; } return min(max(x, a), b);",
-  relu: "return select(0.0, x, x > 0.0);",
-  leakyRelu: "return select(a * x, x, x > 0.0);",
+  // NaN passes through, as on the CPU: a ReLU must not hide a NaN from the non-finite check.
+  relu: "return select(0.0, x, x > 0.0 || isNan(x));",
+  leakyRelu: "return select(a * x, x, x > 0.0 || isNan(x));",
   // As on the CPU, exp only of -|x|, so that it never overflows.
   sigmoid: `if (isNan(x)) { return x; }
   let e = exp(-abs(x));
@@ -84,8 +85,8 @@ const unaryBodies: Record<UnaryOp, string> = {
   // tanh(15) is 1 in float32; clamping keeps implementations that compute
   // tanh from exp(2x) away from Infinity / Infinity.
   tanh: "if (isNan(x)) { return x; } return tanh(clamp(x, -15.0, 15.0));",
-  step: "return select(0.0, 1.0, x > 0.0);",
-  leakyStep: "return select(a, 1.0, x > 0.0);",
+  step: "if (isNan(x)) { return x; } return select(0.0, 1.0, x > 0.0);",
+  leakyStep: "if (isNan(x)) { return x; } return select(a, 1.0, x > 0.0);",
   isNonFinite: "return select(0.0, 1.0, isNonFinite(x));",
 };
 
