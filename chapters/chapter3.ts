@@ -297,7 +297,9 @@ if (import.meta.main) {
 
     report.heading("Fix, and a verdict on each answer");
     report.line("Standardise inputs and targets, keep the output linear, initialise for the");
-    report.line("activation, use Adam near 0.01, and judge capacity by the validation MSE against");
+    report.line(
+      "activation, use Adam at about 0.01 to 0.02, and judge capacity by the validation MSE against",
+    );
     report.line("the noise floor.");
     const results: ChapterResults = {
       problem,
