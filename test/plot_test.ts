@@ -123,7 +123,7 @@ Deno.test("learningCurves: train solid and validation dashed, one point per epoc
   const svg = await renderWithoutWarnings(spec);
   assert.equal(countMarks(svg, "line mark"), 2);
   assert.equal(countMarks(svg, "point"), 10);
-  assert.match(svg, /stroke-dasharray="6,4"/);
+  assert.match(svg, /stroke-dasharray="7,4"/);
   for (const text of ["Loss per epoch", "epoch", "loss (mean per example)", "validation"]) {
     assert.ok(texts(svg).includes(text), `missing "${text}"`);
   }
@@ -341,12 +341,15 @@ Deno.test("saveSvg creates the folder and writes the SVG", async () => {
   }
 });
 
-Deno.test("mimeBundle holds the vega-lite spec and its SVG; show outside Jupyter only prints", async () => {
+Deno.test("mimeBundle holds the vega-lite spec and a PNG; show outside Jupyter only prints", async () => {
   const spec = learningCurves(history, { metric: "loss", title: "Loss, shown" });
-  const bundle = await mimeBundle(spec);
+  const { data: bundle, metadata } = await mimeBundle(spec);
   assert.equal(VEGA_LITE_MIME_TYPE, "application/vnd.vegalite.v5+json");
   assert.equal((bundle[VEGA_LITE_MIME_TYPE] as VegaLiteSpec).$schema, VEGA_LITE_SCHEMA);
-  assert.ok((bundle["image/svg+xml"] as string).startsWith("<svg"));
+  const png = Uint8Array.fromBase64(bundle["image/png"] as string);
+  assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+  const shown = metadata["image/png"] as { width: number; height: number };
+  assert.ok(shown.width > 420 && shown.height > 260, `shown at ${shown.width}x${shown.height}`);
   assert.equal(bundle["text/plain"], "[chart: Loss, shown]");
 
   const printed: unknown[] = [];

@@ -1,22 +1,31 @@
 // Showing a chart in a Jupyter notebook on the Deno kernel.
 
-import { renderSvg } from "./render.ts";
-import { VEGA_LITE_SCHEMA, type VegaLiteSpec } from "./spec.ts";
+import { renderPng } from "./raster.ts";
+import { VEGA_LITE_SCHEMA, type VegaLiteSpec, withHouseStyle } from "./spec.ts";
 
 /** The MIME type JupyterLab 4 and VS Code render as an interactive vega-lite chart. */
 export const VEGA_LITE_MIME_TYPE = "application/vnd.vegalite.v5+json";
 
 /**
  * One notebook output with two views of the chart: the vega-lite spec for frontends that draw it
- * live (JupyterLab, Notebook 7, VS Code) and an SVG for those that don't (GitHub, nbconvert HTML).
- * Each frontend picks the richest type it knows.
+ * live (JupyterLab, Notebook 7, VS Code) and a PNG for everything else: classic Notebook (which
+ * shows an untrusted notebook's SVG as text), GitHub, nbviewer and nbconvert's HTML (which strips
+ * SVG). Each frontend picks the richest type it can show. An SVG is not carried as well: no
+ * frontend needs it beside these two, and it would double the notebook's size. `metadata` gives the
+ * PNG's display size (it is drawn at twice that, for sharpness).
  */
-export async function mimeBundle(spec: VegaLiteSpec): Promise<Record<string, unknown>> {
-  const withSchema = { $schema: VEGA_LITE_SCHEMA, ...spec };
+export async function mimeBundle(
+  spec: VegaLiteSpec,
+): Promise<{ data: Record<string, unknown>; metadata: Record<string, unknown> }> {
+  const withSchema = withHouseStyle({ $schema: VEGA_LITE_SCHEMA, ...spec });
+  const { png, width, height } = await renderPng(withSchema);
   return {
-    [VEGA_LITE_MIME_TYPE]: withSchema,
-    "image/svg+xml": await renderSvg(withSchema),
-    "text/plain": `[chart: ${titleOf(spec)}]`,
+    data: {
+      [VEGA_LITE_MIME_TYPE]: withSchema,
+      "image/png": png.toBase64(),
+      "text/plain": `[chart: ${titleOf(spec)}]`,
+    },
+    metadata: { "image/png": { width, height } },
   };
 }
 
@@ -29,7 +38,9 @@ export async function show(spec: VegaLiteSpec): Promise<void> {
     );
     return;
   }
-  await jupyter.display(await mimeBundle(spec), { raw: true });
+  const { data, metadata } = await mimeBundle(spec);
+  // display() cannot carry metadata; a display_data message is what it sends, with it.
+  await jupyter.broadcast("display_data", { data, metadata, transient: {} });
 }
 
 /**

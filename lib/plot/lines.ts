@@ -34,7 +34,7 @@ export interface LearningCurveOptions extends ChartSize {
 
 /**
  * Train (solid) and validation (dashed) curves per epoch; several runs, or a labelled one, are
- * told apart by colour.
+ * told apart by colour and by the shape of their points.
  * Accuracy is a fraction in [0, 1], shown as a percentage on a full 0-100 % axis by default.
  */
 export function learningCurves(
@@ -57,13 +57,21 @@ export function learningCurves(
     });
   });
   const epochs = [...new Set(rows.map((row) => row.epoch))].sort((a, b) => a - b);
-  // Colour tells runs apart, so a single unnamed run needs none.
+  // Colour and the points' shape tell runs apart (a run that hides under another still shows its
+  // marks), so a single unnamed run needs neither.
+  const pointsShown = epochs.length <= 30;
   const colour = runs.length > 1 || runs[0]?.label !== undefined
-    ? { color: { field: "run", type: "nominal", title: "run", legend: { symbolType: "stroke" } } }
+    ? {
+      color: { field: "run", type: "nominal", title: "run" },
+      ...(pointsShown ? { shape: { field: "run", type: "nominal", title: "run" } } : {}),
+    }
     : {};
   return chart(options.title ?? (isLoss ? "Loss per epoch" : "Accuracy per epoch"), options, {
     data: { values: rows },
-    mark: { type: "line", point: epochs.length <= 30 },
+    mark: {
+      type: "line",
+      point: pointsShown ? { size: 70, filled: false, strokeWidth: 2 } : false,
+    },
     encoding: {
       x: {
         field: "epoch",
@@ -85,7 +93,7 @@ export function learningCurves(
         field: "split",
         type: "nominal",
         title: "split",
-        scale: { domain: ["train", "validation"], range: [[1, 0], [6, 4]] },
+        scale: { domain: ["train", "validation"], range: [[1, 0], [7, 4]] },
         // With points on the lines, vega-lite would draw these legend symbols without a stroke.
         legend: {
           symbolType: "stroke",
@@ -120,7 +128,10 @@ export function lineChart(options: LineChartOptions): VegaLiteSpec {
   const hasSeries = rows.some((point) => point.series !== undefined);
   const line = {
     data: { values: rows },
-    mark: { type: "line", ...(rows.length <= 30 ? { point: true } : {}) },
+    mark: {
+      type: "line",
+      ...(rows.length <= 30 ? { point: { size: 70, filled: false, strokeWidth: 2 } } : {}),
+    },
     encoding: {
       x: {
         field: "x",
@@ -137,8 +148,16 @@ export function lineChart(options: LineChartOptions): VegaLiteSpec {
         title: options.yTitle,
         scale: yScale(options.logY, options.yDomain),
       },
+      // Colour and, where points are drawn, their shape tell the series apart.
       ...(hasSeries
-        ? { color: { field: "series", type: "nominal", title: options.seriesTitle ?? "series" } }
+        ? {
+          color: { field: "series", type: "nominal", title: options.seriesTitle ?? "series" },
+          ...(rows.length <= 30
+            ? {
+              shape: { field: "series", type: "nominal", title: options.seriesTitle ?? "series" },
+            }
+            : {}),
+        }
         : {}),
     },
   };

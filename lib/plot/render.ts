@@ -4,7 +4,7 @@
 // module graph cannot see, so importing lib/ (or type-checking it) never needs the npm registry.
 
 import { dirname } from "node:path";
-import type { VegaLiteSpec } from "./spec.ts";
+import { type VegaLiteSpec, withHouseStyle } from "./spec.ts";
 
 // The small part of the vega and vega-lite APIs used here, declared so types need no npm package.
 interface Logger {
@@ -68,7 +68,7 @@ export async function compileToVega(
   let vegaSpec: object;
   try {
     // A copy, because vega tags the data rows it is given; the caller's spec stays as it was.
-    const copy = structuredClone(spec);
+    const copy = structuredClone(withHouseStyle(spec));
     vegaSpec = vegaLite.compile(copy, { logger: collectingLogger(messages) }).spec;
   } catch (error) {
     throw new Error(`vega-lite could not compile the spec: ${(error as Error).message}`, {

@@ -11,6 +11,41 @@ export type VegaLiteSpec = Record<string, unknown>;
  */
 export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
 
+/**
+ * The house style every chart is drawn with (the spec's own `config` wins): text at 11 px or more,
+ * legend symbols thick enough to tell a dashed line from a solid one, and DejaVu Sans first, the
+ * font the PNG renderer carries, so a chart looks the same as SVG, PNG and live.
+ */
+export const HOUSE_CONFIG: VegaLiteSpec = {
+  font: "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif",
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: {
+    labelFontSize: 12,
+    titleFontSize: 12,
+    labelLimit: 320,
+    symbolStrokeWidth: 2.5,
+    symbolSize: 160,
+  },
+  header: { labelFontSize: 12, titleFontSize: 12 },
+  title: { fontSize: 14, subtitleFontSize: 12 },
+  text: { fontSize: 11 },
+};
+
+/** `spec` with the house style under its own `config`. */
+export function withHouseStyle(spec: VegaLiteSpec): VegaLiteSpec {
+  const own = (spec.config ?? {}) as Record<string, unknown>;
+  const config: Record<string, unknown> = { ...HOUSE_CONFIG };
+  for (const [key, value] of Object.entries(own)) {
+    const base = config[key];
+    config[key] = isPlainObject(base) && isPlainObject(value) ? { ...base, ...value } : value;
+  }
+  return { ...spec, config };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 /** Plot-area size in pixels; axes, legends and titles are added around it. */
 export interface ChartSize {
   width?: number;
