@@ -102,6 +102,11 @@ export async function runChapter(
     console.error(`--seed must be a whole number from 0 to ${2 ** 32 - 1}, got "${values.seed}"`);
     Deno.exit(2);
   }
+  const outProblem = outFolderProblem(values.out!, info.number);
+  if (outProblem !== undefined) {
+    console.error(outProblem);
+    Deno.exit(2);
+  }
   const choice = values.backend as BackendChoice;
   if (!backendChoices.includes(choice)) {
     console.error(`--backend must be one of ${backendChoices.join(", ")}, got "${values.backend}"`);
@@ -125,4 +130,22 @@ export async function runChapter(
   if (json) {
     console.log(JSON.stringify({ chapter: info.number, seed, backend: backend.name, ...numbers }));
   }
+}
+
+/**
+ * Why `--out` cannot be written, or undefined when it can. Checked before the run starts: the
+ * task's permission covers out/ and .cache/ only, and a denied write would otherwise surface at
+ * the first figure, a minute in, as Deno's "run again with --allow-write", which a `deno task`
+ * user cannot do.
+ */
+export function outFolderProblem(outDir: string, chapter: number): string | undefined {
+  if (outDir.trim() === "") return "--out must name a folder, e.g. --out out/figures";
+  const state = Deno.permissions.querySync({ name: "write", path: outDir }).state;
+  if (state === "granted") return undefined;
+  return [
+    `--out ${outDir}: this task may write figures only under out/. Either choose a folder there,`,
+    `e.g. --out out/chapter${chapter}-seed3, or run the chapter with the permission spelled out:`,
+    `  deno run --allow-read=. --allow-write=out,.cache,${outDir} chapters/chapter${chapter}.ts ` +
+    `--out ${outDir}`,
+  ].join("\n");
 }

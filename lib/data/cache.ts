@@ -148,11 +148,21 @@ export async function loadSourceImages(
   const cacheDir = options.cacheDir ?? defaultCacheDir;
   const cacheFile = fileIn(cacheDir, `${source.id}.bin`);
 
+  await removeAbandonedTemporaries(cacheDir, `${source.id}.bin.`);
   let existing: Uint8Array<ArrayBuffer> | undefined;
   try {
     existing = await Deno.readFile(cacheFile);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if (error instanceof Deno.errors.IsADirectory || isDirectoryError(error)) {
+      throw new Error(
+        `${source.id}: the cache file ${show(cacheFile)} is a directory. Remove it ` +
+          `(rm -r ${show(cacheFile)}) and run again; the cache is rebuilt from the npm package.`,
+        { cause: error },
+      );
+    }
+    if (!(error instanceof Deno.errors.NotFound) && !(error instanceof Deno.errors.NotADirectory)) {
+      throw error;
+    }
   }
   if (existing) {
     const decoded = await decodeImageCache(existing, source);
@@ -162,7 +172,7 @@ export async function loadSourceImages(
 
   const images = await source.parse(report);
   try {
-    await Deno.mkdir(cacheDir, { recursive: true });
+    await makeCacheDir(cacheDir);
     await writeAtomically(cacheFile, await encodeImageCache(source.id, images));
     report(`${source.id}: wrote cache ${show(cacheFile)}`);
   } catch (error) {
@@ -206,14 +216,65 @@ export async function readPackageJson(path: string): Promise<unknown> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new Error(
-        `${show(url)} not found: the npm packages are not installed. ` +
-          `Run \`deno install\` (or any deno task, which installs them) in ${show(repoRoot)}`,
+        `${show(url)} not found: the npm package is missing or incomplete. ` + REINSTALL,
         { cause: error },
       );
     }
     throw error;
   }
-  return JSON.parse(text);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${show(url)} is damaged (${(error as Error).message}). ` + REINSTALL, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * `deno install` alone does not bring back a package folder deleted from node_modules/ (Deno
+ * trusts its own record of what is installed), so the fix that works starts from scratch.
+ */
+export const REINSTALL = `To restore it, run \`rm -rf node_modules && deno install\` in ${
+  show(repoRoot)
+}.`;
+
+/**
+ * A cache build stopped by Ctrl-C (or a crash) leaves its temporary file behind. Another run may
+ * be writing one right now, so only those untouched for ten minutes are removed; a build takes
+ * well under a minute.
+ */
+async function removeAbandonedTemporaries(cacheDir: string | URL, prefix: string): Promise<void> {
+  const abandonedAfterMs = 10 * 60 * 1000;
+  try {
+    for await (const entry of Deno.readDir(cacheDir)) {
+      if (!entry.isFile || !entry.name.startsWith(prefix) || !entry.name.endsWith(".tmp")) continue;
+      const file = fileIn(cacheDir, entry.name);
+      const { mtime } = await Deno.stat(file);
+      if (mtime !== null && Date.now() - mtime.getTime() > abandonedAfterMs) {
+        await Deno.remove(file).catch(() => {});
+      }
+    }
+  } catch {
+    // No cache folder yet, or no permission to read it: nothing to clean.
+  }
+}
+
+async function makeCacheDir(cacheDir: string | URL): Promise<void> {
+  try {
+    await Deno.mkdir(cacheDir, { recursive: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotADirectory) {
+      throw new Error(`the cache folder ${show(cacheDir)} exists as a file: remove or rename it`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function isDirectoryError(error: unknown): boolean {
+  return error instanceof Error && /EISDIR|Is a directory/i.test(error.message);
 }
 
 async function writeAtomically(file: string | URL, bytes: Uint8Array): Promise<void> {
