@@ -8,6 +8,7 @@
  */
 import type { Random } from "./random.ts";
 
+/** The initialisation schemes by name. */
 export type InitName =
   | "zeros"
   | "constant"
@@ -18,6 +19,7 @@ export type InitName =
   | "he-uniform"
   | "he-normal";
 
+/** Every InitName. */
 export const initNames: readonly InitName[] = [
   "zeros",
   "constant",
@@ -38,6 +40,7 @@ export type Init =
   | { name: "glorot-uniform" | "glorot-normal" | "he-uniform" | "he-normal"; gain?: number }
   | { name: "zeros" };
 
+/** The scheme's name, whether given by name or with its parameters. */
 export function initName(init: Init): InitName {
   return typeof init === "string" ? init : init.name;
 }

@@ -31,10 +31,16 @@ import {
 } from "./ops.ts";
 import { shapeString, type Tensor } from "./tensor.ts";
 
+/** What every loss is: a mean loss from forward(), and its gradient from backward(). */
 export interface Loss {
+  /** e.g. "softmax-cross-entropy". */
   readonly name: string;
   /** "labels": a class index per example, shape [N]; "dense": a target per output, [N, K]. */
   readonly targetKind: "labels" | "dense";
+  /** Where the model's outputs must lie (binary cross-entropy on probabilities: [0, 1]); unbounded if absent. */
+  readonly outputRange?: readonly [number, number];
+  /** Where the targets must lie (binary cross-entropy: [0, 1]); unbounded if absent. */
+  readonly targetRange?: readonly [number, number];
   /** Mean loss over the batch, shape [1]. */
   forward(output: Tensor, target: Tensor): Tensor;
   /** dLoss/dOutput for the last forward(). */
@@ -59,6 +65,21 @@ function checkLabels(name: string, output: Tensor, labels: Tensor): void {
       `${name}: expected logits [batch, classes], got ${shapeString(output.shape)}`,
     );
   }
+  if (
+    labels.rank === 2 && labels.shape[0] === output.shape[0] &&
+    labels.shape[1] === output.shape[1] &&
+    labels.shape[1] > 1
+  ) {
+    throw new ShapeError(
+      `${name}: the labels are ${
+        shapeString(labels.shape)
+      }, one row per example like the logits: ` +
+        `one-hot targets? This loss wants one class index per example, labels [${
+          output.shape[0]
+        }] ` +
+        `(the argmax of each one-hot row, e.g. argmaxRows(values, ${labels.shape[1]}))`,
+    );
+  }
   if (labels.rank !== 1 || labels.shape[0] !== output.shape[0]) {
     throw new ShapeError(
       `${name}: expected one class index per example, labels [${output.shape[0]}], got ` +
@@ -68,16 +89,61 @@ function checkLabels(name: string, output: Tensor, labels: Tensor): void {
 }
 
 /**
+ * Where it is cheap (values already in JavaScript memory, as on the CPU), throw
+ * if a finite value lies outside [low, high], naming the tensor, the element and
+ * the value. (NaN is left to the non-finite check of the training loop. The
+ * training loop also checks datasets and the model's last layer on every backend.)
+ */
+function checkRange(
+  name: string,
+  what: string,
+  t: Tensor,
+  [low, high]: readonly [number, number],
+  hint: string,
+): void {
+  if (!ArrayBuffer.isView(t.storage)) return;
+  const values = t.storage as unknown as ArrayLike<number>;
+  const width = t.shape[1] ?? 1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < low || v > high) {
+      throw new RangeError(
+        `${name}: ${what} must lie in [${low}, ${high}], but row ${Math.floor(i / width)}, ` +
+          `column ${i % width} is ${v}${hint}`,
+      );
+    }
+  }
+}
+
+/**
  * Softmax cross-entropy from logits z, computed by log-sum-exp:
  *   L = −mean_i log softmax(z_i)[y_i],   log softmax(z) = z − max z − log Σ e^{z − max z}
  *   dL/dz = (softmax(z) − onehot(y)) / N
+ *
+ * Give it the logits (no softmax layer before it) and one class index per example.
+ *
+ * @example
+ * ```ts
+ * import { SoftmaxCrossEntropy, tensor } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const loss = new SoftmaxCrossEntropy();
+ * const logits = tensor([0, 0, 0, 0], [2, 2]); // both examples: 1/2 for each class
+ * const [value] = await loss.forward(logits, tensor([0, 1], [2])).data();
+ * assert.ok(Math.abs(value - Math.LN2) < 1e-6); // −log(1/2)
+ * // (softmax(z) − onehot(y)) / N
+ * assert.deepEqual(Array.from(await loss.backward().data()), [-0.25, 0.25, 0.25, -0.25]);
+ * ```
  */
 export class SoftmaxCrossEntropy implements Loss {
   readonly name: string = "softmax-cross-entropy";
   readonly targetKind = "labels";
+  /** softmax(z) of the last forward(). */
   protected probabilities: Tensor | null = null;
+  /** The labels of the last forward(). */
   protected labels: Tensor | null = null;
 
+  /** The mean loss over the batch, [1]: logits [N, K], labels [N] (class indices). */
   forward(logits: Tensor, labels: Tensor): Tensor {
     checkLabels(this.name, logits, labels);
     const logProbabilities = logSoftmax(logits);
@@ -86,6 +152,7 @@ export class SoftmaxCrossEntropy implements Loss {
     return neg(mean(pickColumns(logProbabilities, labels)));
   }
 
+  /** dL/dz for the last forward(). */
   backward(): Tensor {
     if (!this.probabilities || !this.labels) {
       throw new Error(`${this.name}: backward() before forward()`);
@@ -101,8 +168,10 @@ export class SoftmaxCrossEntropy implements Loss {
  * Infinity is NaN: this is the "loss becomes NaN" of hand-written networks.
  */
 export class NaiveSoftmaxCrossEntropy extends SoftmaxCrossEntropy {
+  /** Says what is naive about it. */
   override readonly name = "naive-softmax-cross-entropy (exp/sum, float32)";
 
+  /** exp, divide, log: overflows once a logit passes about 88.7. */
   override forward(logits: Tensor, labels: Tensor): Tensor {
     checkLabels(this.name, logits, labels);
     const exps = exp(logits);
@@ -113,6 +182,7 @@ export class NaiveSoftmaxCrossEntropy extends SoftmaxCrossEntropy {
   }
 }
 
+/** Settings of the binary cross-entropies. */
 export interface BinaryCrossEntropyOptions {
   /**
    * How the per-output losses of one example combine: "mean" over outputs
@@ -145,21 +215,43 @@ function reductionScale(output: Tensor, outputReduction: "mean" | "sum"): number
 export class BinaryCrossEntropy implements Loss {
   readonly name: string = "binary-cross-entropy";
   readonly targetKind = "dense";
+  readonly outputRange = [0, 1] as const;
+  readonly targetRange = [0, 1] as const;
+  /** How the per-output losses of one example combine. */
   readonly outputReduction: "mean" | "sum";
+  /** The (clipped) probabilities of the last forward(). */
   protected p: Tensor | null = null;
+  /** The targets of the last forward(). */
   protected t: Tensor | null = null;
+  /** The reduction factor of the last forward(). */
   protected factor = 1;
 
+  /**
+   * Binary cross-entropy with its reduction and its clipping.
+   *
+   * @param options how outputs combine (mean by default)
+   * @param epsilon probabilities are clipped to [epsilon, 1 − epsilon] (default 1e-7)
+   */
   constructor(options: BinaryCrossEntropyOptions = {}, readonly epsilon = 1e-7) {
     this.outputReduction = checkReduction(this.name, options.outputReduction);
   }
 
+  /** The clipping; the unclipped form overrides it. */
   protected prepare(p: Tensor): Tensor {
     return clip(p, this.epsilon, 1 - this.epsilon);
   }
 
+  /** The loss, [1]: probabilities and targets [N, K], both in [0, 1]. */
   forward(probabilities: Tensor, targets: Tensor): Tensor {
     checkDense(this.name, probabilities, targets);
+    checkRange(
+      this.name,
+      "the probabilities (its first argument)",
+      probabilities,
+      this.outputRange,
+      ": logits? Apply a Sigmoid first, or use BinaryCrossEntropyWithLogits on the logits",
+    );
+    checkRange(this.name, "the targets", targets, this.targetRange, "");
     const p = this.prepare(probabilities);
     this.p = p;
     this.t = targets;
@@ -169,6 +261,7 @@ export class BinaryCrossEntropy implements Loss {
     return scale(sum(perElement), -this.factor);
   }
 
+  /** dL/dp for the last forward(). */
   backward(): Tensor {
     if (!this.p || !this.t) throw new Error(`${this.name}: backward() before forward()`);
     const p = this.p;
@@ -183,7 +276,9 @@ export class BinaryCrossEntropy implements Loss {
  * log(0) = −Infinity, and the loss and its gradient become Infinity or NaN.
  */
 export class UnclippedBinaryCrossEntropy extends BinaryCrossEntropy {
+  /** Says what is missing. */
   override readonly name = "unclipped-binary-cross-entropy";
+  /** No clipping: log(0) is −Infinity. */
   protected override prepare(p: Tensor): Tensor {
     return p;
   }
@@ -198,17 +293,26 @@ export class UnclippedBinaryCrossEntropy extends BinaryCrossEntropy {
 export class BinaryCrossEntropyWithLogits implements Loss {
   readonly name = "binary-cross-entropy-with-logits";
   readonly targetKind = "dense";
+  readonly targetRange = [0, 1] as const;
+  /** How the per-output losses of one example combine. */
   readonly outputReduction: "mean" | "sum";
   #z: Tensor | null = null;
   #t: Tensor | null = null;
   #factor = 1;
 
+  /**
+   * Binary cross-entropy from logits, with its reduction.
+   *
+   * @param options how outputs combine (mean by default)
+   */
   constructor(options: BinaryCrossEntropyOptions = {}) {
     this.outputReduction = checkReduction(this.name, options.outputReduction);
   }
 
+  /** The loss, [1]: logits and targets [N, K], targets in [0, 1]. */
   forward(logits: Tensor, targets: Tensor): Tensor {
     checkDense(this.name, logits, targets);
+    checkRange(this.name, "the targets", targets, this.targetRange, "");
     this.#z = logits;
     this.#t = targets;
     this.#factor = reductionScale(logits, this.outputReduction);
@@ -217,6 +321,7 @@ export class BinaryCrossEntropyWithLogits implements Loss {
     return scale(sum(perElement), this.#factor);
   }
 
+  /** dL/dz for the last forward(). */
   backward(): Tensor {
     if (!this.#z || !this.#t) throw new Error(`${this.name}: backward() before forward()`);
     return scale(sub(sigmoid(this.#z), this.#t), this.#factor);
@@ -231,18 +336,21 @@ export class MeanSquaredError implements Loss {
   readonly targetKind = "dense";
   #difference: Tensor | null = null;
 
+  /** The mean of (y − t)² over all elements, [1]. */
   forward(output: Tensor, target: Tensor): Tensor {
     checkDense(this.name, output, target);
     this.#difference = sub(output, target);
     return mean(square(this.#difference));
   }
 
+  /** dL/dy for the last forward(). */
   backward(): Tensor {
     if (!this.#difference) throw new Error(`${this.name}: backward() before forward()`);
     return scale(this.#difference, 2 / this.#difference.size);
   }
 }
 
+/** The losses by name, as lossByName() takes them. */
 export type LossName =
   | "softmax-cross-entropy"
   | "naive-softmax-cross-entropy"
@@ -251,6 +359,7 @@ export type LossName =
   | "binary-cross-entropy-with-logits"
   | "mean-squared-error";
 
+/** Every LossName. */
 export const lossNames: readonly LossName[] = [
   "softmax-cross-entropy",
   "naive-softmax-cross-entropy",
@@ -260,6 +369,7 @@ export const lossNames: readonly LossName[] = [
   "mean-squared-error",
 ];
 
+/** A new loss by name (options for the binary cross-entropies). */
 export function lossByName(name: LossName, options: BinaryCrossEntropyOptions = {}): Loss {
   switch (name) {
     case "softmax-cross-entropy":

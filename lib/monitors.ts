@@ -18,28 +18,42 @@ import type { Dataset } from "./data/dataset.ts";
 import type { Layer } from "./layers/layer.ts";
 import type { Sequential } from "./layers/sequential.ts";
 import { keep, type Tensor, tidy } from "./tensor.ts";
-import type { StepContext, TrainingHook } from "./train.ts";
+import type { StepContext, TrainingHook } from "./train/mod.ts";
 
+/** One measurement: a metric of a layer (or parameter) at a step. */
 export interface MonitorRow {
+  /** The global step, 1-based. */
   step: number;
+  /** The epoch, 1-based. */
   epoch: number;
   /** A layer name ("relu1") or a parameter name ("linear2.bias"). */
   layer: string;
+  /** e.g. "dead-fraction" (the list is in the module comment). */
   metric: string;
+  /** The measured value. */
   value: number;
 }
 
+/** A copy of a parameter's values at a step (for histograms over time). */
 export interface Snapshot {
+  /** The global step, 1-based. */
   step: number;
+  /** The epoch, 1-based. */
   epoch: number;
+  /** e.g. "linear1.weight". */
   parameter: string;
+  /** The values, row-major. */
   values: Float32Array;
 }
 
+/** Where monitors write: long-format rows, and parameter snapshots. */
 export class MonitorLog {
+  /** Every measurement, in the order taken. */
   readonly rows: MonitorRow[] = [];
+  /** Parameter snapshots, in the order taken. */
   readonly snapshots: Snapshot[] = [];
 
+  /** Append one measurement. */
   add(row: MonitorRow): void {
     this.rows.push(row);
   }
@@ -57,15 +71,21 @@ export class MonitorLog {
   }
 }
 
+/** Statistics of one layer's output on a batch. */
 export interface LayerStatistics {
+  /** The layer's name, e.g. "relu1". */
   layer: string;
+  /** The layer's kind, e.g. "relu". */
   kind: string;
+  /** Mean of the outputs. */
   mean: number;
+  /** Standard deviation of the outputs. */
   std: number;
   /** ReLU-family layers: fraction of units that are off for every example. */
   deadFraction?: number;
   /** Sigmoid and tanh layers: fraction of outputs in the flat tails. */
   saturatedFraction?: number;
+  /** The largest |output|. */
   maxAbs: number;
 }
 
@@ -153,7 +173,9 @@ export async function layerStatistics(
   return result;
 }
 
+/** Every monitor's settings. */
 export interface MonitorOptions {
+  /** Where the rows go. */
   log: MonitorLog;
   /** Measure every this many steps (default 50). Step 1 is always measured. */
   every?: number;

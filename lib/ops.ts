@@ -4,9 +4,11 @@
  * kernel split). Layers, losses and optimisers are written in these.
  */
 import type { BinaryOp, Reduction, UnaryOp } from "./backend/backend.ts";
-import { shapeString, Tensor } from "./tensor.ts";
+import { shapeString, type Tensor } from "./tensor.ts";
 
+/** Thrown when shapes do not fit; the message names the op (or layer) and the shapes. */
 export class ShapeError extends Error {
+  /** The error's name. */
   override name = "ShapeError";
 }
 
@@ -31,12 +33,31 @@ function require2d(op: string, x: Tensor, what = "input"): void {
 
 // Linear algebra ---------------------------------------------------------------
 
+/** matmul's transposes. */
 export interface MatmulOptions {
+  /** Use aᵀ (read in place). */
   transposeA?: boolean;
+  /** Use bᵀ (read in place). */
   transposeB?: boolean;
 }
 
-/** op(a) @ op(b). Transposes are read in place, never materialised. */
+/**
+ * op(a) @ op(b), where op transposes when asked. Transposes are read in place,
+ * never materialised.
+ *
+ * @example
+ * ```ts
+ * import { ops, tensor } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const a = tensor([1, 2, 3, 4], [2, 2]);
+ * const b = tensor([5, 6, 7, 8], [2, 2]);
+ * assert.deepEqual(Array.from(await ops.matmul(a, b).data()), [19, 22, 43, 50]);
+ * // aᵀ b, without making aᵀ:
+ * assert.deepEqual(Array.from(await ops.matmul(a, b, { transposeA: true }).data()), [26, 30, 38, 44]);
+ * assert.throws(() => ops.matmul(a, tensor([1, 2, 3], [3, 1])), /matmul/);
+ * ```
+ */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const { transposeA = false, transposeB = false } = options;
   sameBackend("matmul", a, b);
@@ -54,6 +75,32 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return a.backend.matmul(a, b, transposeA, transposeB);
 }
 
+/**
+ * x w + bias for a linear layer: x [rows, in], w [in, out], bias [out]. One
+ * kernel where the backend has one (a matmul whose epilogue adds the bias),
+ * else matmul then add; the values are the same either way.
+ */
+export function linear(x: Tensor, w: Tensor, bias: Tensor): Tensor {
+  sameBackend("linear", x, w);
+  sameBackend("linear", x, bias);
+  if (bias.rank !== 1 || w.rank !== 2 || bias.shape[0] !== w.shape[1]) {
+    throw new ShapeError(
+      `linear: the bias must be [${w.shape.at(-1)}] for a weight of shape ${
+        shapeString(w.shape)
+      }, ` +
+        `got ${shapeString(bias.shape)}`,
+    );
+  }
+  if (!x.backend.linear) return add(matmul(x, w), bias);
+  require2d("linear", x, "x");
+  if (x.shape[1] !== w.shape[0]) {
+    throw new ShapeError(
+      `linear: x ${shapeString(x.shape)} and w ${shapeString(w.shape)} need matching inner sizes`,
+    );
+  }
+  return x.backend.linear(x, w, bias);
+}
+
 // Element-wise -----------------------------------------------------------------
 
 function unary(op: UnaryOp, x: Tensor, a = 0, b = 0): Tensor {
@@ -61,25 +108,38 @@ function unary(op: UnaryOp, x: Tensor, a = 0, b = 0): Tensor {
   return x.backend.unary(op, x, a, b);
 }
 
-export const neg = (x: Tensor) => unary("neg", x);
-export const exp = (x: Tensor) => unary("exp", x);
-export const log = (x: Tensor) => unary("log", x);
-export const sqrt = (x: Tensor) => unary("sqrt", x);
-export const square = (x: Tensor) => unary("square", x);
-export const abs = (x: Tensor) => unary("abs", x);
-export const scale = (x: Tensor, factor: number) => unary("scale", x, factor);
-export const addScalar = (x: Tensor, value: number) => unary("addScalar", x, value);
-export const clip = (x: Tensor, min: number, max: number) => unary("clip", x, min, max);
-export const relu = (x: Tensor) => unary("relu", x);
-export const leakyRelu = (x: Tensor, slope: number) => unary("leakyRelu", x, slope);
-export const sigmoid = (x: Tensor) => unary("sigmoid", x);
-export const tanh = (x: Tensor) => unary("tanh", x);
+/** −x, element-wise. */
+export const neg = (x: Tensor): Tensor => unary("neg", x);
+/** e^x, element-wise. */
+export const exp = (x: Tensor): Tensor => unary("exp", x);
+/** The natural log, element-wise. */
+export const log = (x: Tensor): Tensor => unary("log", x);
+/** √x, element-wise. */
+export const sqrt = (x: Tensor): Tensor => unary("sqrt", x);
+/** x², element-wise. */
+export const square = (x: Tensor): Tensor => unary("square", x);
+/** |x|, element-wise. */
+export const abs = (x: Tensor): Tensor => unary("abs", x);
+/** x · factor. */
+export const scale = (x: Tensor, factor: number): Tensor => unary("scale", x, factor);
+/** x + value. */
+export const addScalar = (x: Tensor, value: number): Tensor => unary("addScalar", x, value);
+/** min(max(x, min), max), element-wise. */
+export const clip = (x: Tensor, min: number, max: number): Tensor => unary("clip", x, min, max);
+/** max(x, 0), element-wise. */
+export const relu = (x: Tensor): Tensor => unary("relu", x);
+/** x where x > 0, else slope · x. */
+export const leakyRelu = (x: Tensor, slope: number): Tensor => unary("leakyRelu", x, slope);
+/** 1 / (1 + e^−x), element-wise. */
+export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x);
+/** tanh(x), element-wise. */
+export const tanh = (x: Tensor): Tensor => unary("tanh", x);
 /** 1 where x > 0, else 0: the derivative of ReLU. */
-export const step = (x: Tensor) => unary("step", x);
+export const step = (x: Tensor): Tensor => unary("step", x);
 /** 1 where x > 0, else `slope`: the derivative of leaky ReLU. */
-export const leakyStep = (x: Tensor, slope: number) => unary("leakyStep", x, slope);
+export const leakyStep = (x: Tensor, slope: number): Tensor => unary("leakyStep", x, slope);
 /** 1 where x is NaN or ±Infinity, else 0. */
-export const isNonFinite = (x: Tensor) => unary("isNonFinite", x);
+export const isNonFinite = (x: Tensor): Tensor => unary("isNonFinite", x);
 
 function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   sameBackend(op, a, b);
@@ -97,13 +157,20 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   return a.backend.binary(op, a, b);
 }
 
-export const add = (a: Tensor, b: Tensor) => binary("add", a, b);
-export const sub = (a: Tensor, b: Tensor) => binary("sub", a, b);
-export const mul = (a: Tensor, b: Tensor) => binary("mul", a, b);
-export const div = (a: Tensor, b: Tensor) => binary("div", a, b);
-export const equal = (a: Tensor, b: Tensor) => binary("equal", a, b);
-export const greater = (a: Tensor, b: Tensor) => binary("greater", a, b);
-export const maximum = (a: Tensor, b: Tensor) => binary("maximum", a, b);
+/** a + b, element-wise; b may be a row vector [cols], a column [rows, 1] or a scalar [1], broadcast. */
+export const add = (a: Tensor, b: Tensor): Tensor => binary("add", a, b);
+/** a − b, element-wise, broadcasting b as add() does. */
+export const sub = (a: Tensor, b: Tensor): Tensor => binary("sub", a, b);
+/** a · b, element-wise, broadcasting b as add() does. */
+export const mul = (a: Tensor, b: Tensor): Tensor => binary("mul", a, b);
+/** a / b, element-wise, broadcasting b as add() does. */
+export const div = (a: Tensor, b: Tensor): Tensor => binary("div", a, b);
+/** 1 where a = b, else 0. */
+export const equal = (a: Tensor, b: Tensor): Tensor => binary("equal", a, b);
+/** 1 where a > b, else 0. */
+export const greater = (a: Tensor, b: Tensor): Tensor => binary("greater", a, b);
+/** max(a, b), element-wise. */
+export const maximum = (a: Tensor, b: Tensor): Tensor => binary("maximum", a, b);
 
 // Reductions -------------------------------------------------------------------
 
@@ -115,9 +182,12 @@ function reduce(op: Reduction, x: Tensor, axis?: 0 | 1): Tensor {
   return axis === 0 ? x.backend.reduceRows(op, x) : x.backend.reduceColumns(op, x);
 }
 
-export const sum = (x: Tensor, axis?: 0 | 1) => reduce("sum", x, axis);
-export const mean = (x: Tensor, axis?: 0 | 1) => reduce("mean", x, axis);
-export const max = (x: Tensor, axis?: 0 | 1) => reduce("max", x, axis);
+/** The sum: of everything ([1]), down the rows (axis 0) or along them (axis 1). */
+export const sum = (x: Tensor, axis?: 0 | 1): Tensor => reduce("sum", x, axis);
+/** The mean: of everything ([1]), down the rows (axis 0) or along them (axis 1). */
+export const mean = (x: Tensor, axis?: 0 | 1): Tensor => reduce("mean", x, axis);
+/** The maximum: of everything ([1]), down the rows (axis 0) or along them (axis 1). */
+export const max = (x: Tensor, axis?: 0 | 1): Tensor => reduce("max", x, axis);
 
 /** The index of each row's largest value; ties go to the first (lowest) index. */
 export function argmax(x: Tensor): Tensor {
@@ -128,12 +198,14 @@ export function argmax(x: Tensor): Tensor {
 
 // Softmax family ---------------------------------------------------------------
 
+/** Row-wise softmax, computed stably (the row maximum subtracted first). */
 export function softmax(x: Tensor): Tensor {
   require2d("softmax", x);
   x.assertAlive("softmax");
   return x.backend.softmax(x);
 }
 
+/** Row-wise log softmax, z − max z − log Σ e^{z − max z}. */
 export function logSoftmax(x: Tensor): Tensor {
   require2d("logSoftmax", x);
   x.assertAlive("logSoftmax");
@@ -158,6 +230,7 @@ export function pickColumns(x: Tensor, labels: Tensor): Tensor {
   return x.backend.pickColumns(x, labels);
 }
 
+/** Rows of `classes` zeros with a 1 at each label: [N] → [N, classes]. */
 export function oneHot(labels: Tensor, classes: number): Tensor {
   labels.assertAlive("oneHot");
   if (labels.rank !== 1) {
@@ -168,6 +241,7 @@ export function oneHot(labels: Tensor, classes: number): Tensor {
 
 // Data movement ----------------------------------------------------------------
 
+/** The rows of x at `indices` ([N] of row numbers), in that order. */
 export function gatherRows(x: Tensor, indices: Tensor): Tensor {
   sameBackend("gatherRows", x, indices);
   if (indices.rank !== 1) {
@@ -176,6 +250,7 @@ export function gatherRows(x: Tensor, indices: Tensor): Tensor {
   return x.backend.gatherRows(x, indices);
 }
 
+/** `count` columns of x starting at column `start`. */
 export function sliceColumns(x: Tensor, start: number, count: number): Tensor {
   require2d("sliceColumns", x);
   x.assertAlive("sliceColumns");
@@ -187,6 +262,7 @@ export function sliceColumns(x: Tensor, start: number, count: number): Tensor {
   return x.backend.sliceColumns(x, start, count);
 }
 
+/** The same values with a new shape of the same size (a view, no copy). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   x.assertAlive("reshape");
   const size = shape.reduce((p, d) => p * d, 1);
@@ -204,6 +280,7 @@ export async function scalar(x: Tensor): Promise<number> {
   return (await x.data())[0];
 }
 
+/** Whether two shapes are equal. */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -1,46 +1,8 @@
-// Plotting: functions that build vega-lite specs from training results, and ways to see them.
-//
-// A spec is plain JSON, built without loading any plotting library. Rendering it (to SVG, or in a
-// notebook) loads vega and vega-lite from npm on first use.
-//
-//   const spec = learningCurves(history, { metric: "loss" });
-//   await show(spec);                              // in a notebook: live chart and SVG
-//   await saveSvg(spec, "out/chapter1/loss.svg");  // from a task or a script
-
-export {
-  chart,
-  type ChartSize,
-  finiteOrNull,
-  type ReferenceRule,
-  referenceRuleLayers,
-  sideBySide,
-  sixDigits,
-  stacked,
-  VEGA_LITE_SCHEMA,
-  type VegaLiteSpec,
-} from "./plot/spec.ts";
-export {
-  type LearningCurveEpoch,
-  type LearningCurveOptions,
-  type LearningCurveRun,
-  learningCurves,
-  lineChart,
-  type LineChartOptions,
-  type LinePoint,
-} from "./plot/lines.ts";
-export {
-  type BinOptions,
-  type Bins,
-  binValues,
-  histogram,
-  type HistogramOptions,
-  type HistogramSnapshot,
-  histogramsOverTime,
-  type HistogramsOverTimeOptions,
-} from "./plot/histogram.ts";
-export { type Bar, barChart, type BarChartOptions } from "./plot/bars.ts";
-export { heatmap, type HeatmapCell, type HeatmapOptions } from "./plot/heatmap.ts";
-export { imageGrid, type ImageGridOptions } from "./plot/images.ts";
-export { encodeGreyscalePng, greyscalePngDataUrl } from "./plot/png.ts";
-export { compileToVega, renderSvg, saveSvg } from "./plot/render.ts";
-export { mimeBundle, show, showTable, showText, VEGA_LITE_MIME_TYPE } from "./plot/jupyter.ts";
+/**
+ * The old path of the plotting module, kept so that existing imports
+ * (`../lib/plot.ts`, in chapters and notebooks) keep working: everything is in
+ * lib/plot/ (entry lib/plot/mod.ts).
+ *
+ * @module
+ */
+export * from "./plot/mod.ts";

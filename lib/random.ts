@@ -11,6 +11,11 @@ export class Random {
   #s3: number;
   #spareNormal: number | null = null;
 
+  /**
+   * A generator whose whole sequence is fixed by `seed`.
+   *
+   * @param seed any integer
+   */
   constructor(readonly seed: number) {
     if (!Number.isInteger(seed)) {
       throw new Error(`Random: seed must be an integer, got ${seed}`);

@@ -7,9 +7,27 @@
  */
 import type { Backend, Storage } from "./backend/backend.ts";
 
+/** The element types: float32 for training, float64 for gradient checks. */
 export type DType = "float32" | "float64";
+/** What `data()` returns: the values as a typed array of the dtype. */
 export type TypedArray = Float32Array | Float64Array;
 
+/**
+ * A shape, a dtype and storage on a backend. Make one with `tensor(values, shape)`;
+ * read its values with `await t.data()` (on every backend).
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const t = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+ * assert.deepEqual(t.shape, [2, 3]);
+ * assert.equal(t.size, 6);
+ * assert.deepEqual(Array.from(await t.data()), [1, 2, 3, 4, 5, 6]);
+ * assert.throws(() => tensor([1, 2, 3], [2, 2]), /3 values cannot fill shape \[2, 2\]/);
+ * ```
+ */
 export class Tensor {
   #disposed = false;
   /** The tensor that owns the storage: this one, or the one this is a view of (reshape). */
@@ -20,6 +38,7 @@ export class Tensor {
   /** What made this tensor, for error messages ("linear1 output"). */
   label?: string;
 
+  /** Backends make tensors (use `tensor(values, shape)`); `viewOf` marks a view sharing that tensor's storage. */
   constructor(
     readonly backend: Backend,
     readonly storage: Storage,
@@ -37,10 +56,12 @@ export class Tensor {
     return sizeOf(this.shape);
   }
 
+  /** The number of dimensions. */
   get rank(): number {
     return this.shape.length;
   }
 
+  /** Whether dispose() has run (reading is then an error). */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -75,6 +96,7 @@ export class Tensor {
     }
   }
 
+  /** Throw, naming `what`, if the tensor was disposed. */
   assertAlive(what: string): void {
     if (this.#disposed) {
       throw new Error(
@@ -85,11 +107,13 @@ export class Tensor {
     }
   }
 
+  /** e.g. "Tensor(float32, [2,3], cpu)". */
   toString(): string {
     return `Tensor(${this.dtype}, [${this.shape}], ${this.backend.name})`;
   }
 }
 
+/** The number of elements of a shape (1 for []). */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -106,6 +130,7 @@ export function checkValuesFitShape(values: ArrayLike<number>, shape: readonly n
   }
 }
 
+/** A shape as messages print it: "[2, 3]". */
 export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
@@ -128,10 +153,11 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-type Returned = Tensor | Tensor[] | Record<string, unknown> | void | number | undefined;
+/** What a tidy() function may return: tensors in it survive the scope. */
+export type TidyResult = Tensor | Tensor[] | Record<string, unknown> | void | number | undefined;
 
 /** Run `fn`, then dispose every tensor it made that it does not return or keep. */
-export function tidy<T extends Returned>(fn: () => T): T {
+export function tidy<T extends TidyResult>(fn: () => T): T {
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;
@@ -139,6 +165,13 @@ export function tidy<T extends Returned>(fn: () => T): T {
     result = fn();
   } finally {
     scopes.pop();
+  }
+  if (result instanceof Promise) {
+    throw new TypeError(
+      "tidy: the function returned a Promise. tidy() is synchronous: tensors made after an " +
+        "await would escape it, and the ones before would be freed while still in use. Keep " +
+        "the awaits outside tidy(), or use openScope() and closeScope() around async code",
+    );
   }
   const survivors = collectTensors(result);
   for (const t of scope) {
@@ -159,6 +192,7 @@ export function openScope(): Set<Tensor> {
   return scope;
 }
 
+/** Close a scope opened by openScope(), disposing every tensor made in it that was not kept. */
 export function closeScope(scope: Set<Tensor>): void {
   if (scopes.at(-1) !== scope) throw new Error("closeScope: scopes closed out of order");
   scopes.pop();

@@ -166,10 +166,10 @@ Deno.test("cache: encode and decode round-trip, and name each problem", async ()
   assert.match(await problem(newerVersion), /format version 99/);
 });
 
-Deno.test("loaders: a missing npm package says to run deno install", async () => {
+Deno.test("loaders: a missing npm package gives the fix that restores it (deno install alone does not)", async () => {
   await assert.rejects(
     readPackageJson("node_modules/no-such-package/data.json"),
-    /not found: the npm packages are not installed. Run `deno install`/,
+    /no-such-package\/data\.json not found: the npm package is missing or incomplete\. To restore it, run `rm -rf node_modules && deno install`/,
   );
 });
 

@@ -63,10 +63,12 @@ Deno.test("labels of shape [N, 1] given to SoftmaxCrossEntropy: the message says
     () => new SoftmaxCrossEntropy().forward(logits, labels),
     isShapeError(/expected one class index per example, labels \[8\], got \[8, 1\].*flatten/),
   );
-  // One-hot rows in place of indices are caught the same way.
+  // One-hot rows in place of indices: the message says what they look like and what to give.
   assert.throws(
     () => new SoftmaxCrossEntropy().forward(logits, zeros([8, 10])),
-    isShapeError(/got \[8, 10\]/),
+    isShapeError(
+      /the labels are \[8, 10\], one row per example like the logits: one-hot targets\? This loss wants one class index per example, labels \[8\]/,
+    ),
   );
 });
 

@@ -140,12 +140,31 @@ Deno.test("gradcheck: a ReLU input straddled by the difference step lands in 'ok
       .passed,
     true,
   );
+});
 
-  // Exactly at the kink the central difference sees slope 1/2 while backward says 0.
-  const at = gradcheckLayer(new ReLU(), tensor([0, 1, -1, 2], [2, 2], f64));
-  assert.equal(at.entries[0].verdict, "wrong");
-  assert.equal(at.entries[0].analytic, 0);
-  assert.ok(Math.abs(at.entries[0].numeric) > 0);
+Deno.test("gradcheck: a correct ReLU at exactly 0 is reported as a kink, not as wrong (CS231n)", () => {
+  // There the central difference sees slope 1/2 while backward says 0: the left slope.
+  for (const layer of [new ReLU(), new LeakyReLU(0.1)]) {
+    const at = gradcheckLayer(layer, tensor([0, 1, -1, 2, 0, 0.5], [2, 3], f64));
+    const entry = at.entries[0];
+    assert.equal(entry.verdict, "on a kink", formatGradcheck(at));
+    assert.equal(entry.kinks, 2);
+    assert.ok(entry.maxRelativeError < 1e-7, "the other elements are good");
+    assert.equal(at.passed, true);
+    assert.match(formatGradcheck(at), /on a kink: 2 of 6 elements sit on a kink/);
+  }
+  // A backward that gives neither side's slope at the kink is still wrong there.
+  class ReLUWithSlopeTwoAtZero extends ReLU {
+    override backward(dy: Tensor): Tensor {
+      const x = this.input!.storage as Float64Array;
+      const slope = Array.from(x, (v) => (v > 0 ? 1 : v === 0 ? 2 : 0));
+      return ops.mul(dy, tensor(slope, [...dy.shape], f64));
+    }
+  }
+  const broken = gradcheckLayer(new ReLUWithSlopeTwoAtZero(), tensor([0, 1, -1, 2], [2, 2], f64));
+  assert.equal(broken.entries[0].verdict, "wrong", formatGradcheck(broken));
+  assert.equal(broken.entries[0].kinks, 0);
+  assert.equal(broken.passed, false);
 });
 
 // Losses ---------------------------------------------------------------------------
@@ -339,10 +358,6 @@ Deno.test("gradcheck refuses float32 with a reason, and reports NaN gradients as
     () => gradcheckLayer(new Tanh(), tensor([1, 2], [1, 2])),
     /gradcheck: the input must be a float64 tensor on the CPU \(got float32 on cpu\); float32 has too few digits/,
   );
-  assert.throws(
-    () => gradcheckLayer(new Linear(2, 2), tensor([1, 2], [1, 2], f64)),
-    /dtypes differ|float64/,
-  );
   class NaNBackward extends Tanh {
     override backward(dy: Tensor): Tensor {
       return ops.mul(dy, tensor(new Array(dy.size).fill(NaN), [...dy.shape], f64));
@@ -352,4 +367,109 @@ Deno.test("gradcheck refuses float32 with a reason, and reports NaN gradients as
   assert.equal(report.maxRelativeError, Infinity);
   assert.equal(report.entries[0].verdict, "wrong");
   assert.equal(report.passed, false);
+});
+
+// Gradcheck must not pass a layer whose backward cannot be compared -------------------
+
+Deno.test("gradcheck: a backward() that forgets its return fails, and says so", () => {
+  class TanhWithoutReturn extends Tanh {
+    override backward(dy: Tensor): Tensor {
+      ops.mul(dy, ops.addScalar(ops.neg(ops.square(this.output!)), 1));
+      return undefined as unknown as Tensor;
+    }
+  }
+  const report = gradcheckLayer(new TanhWithoutReturn(), tensor([0.5, -0.5], [1, 2], f64));
+  assert.equal(report.passed, false);
+  assert.equal(report.entries[0].verdict, "missing");
+  assert.match(
+    formatGradcheck(report),
+    /input .* missing: tanh\.backward\(\) returned undefined for the input gradient: does backward\(\) end with `return`\?/,
+  );
+  // Inside a model the same: the model's input gradient is missing.
+  const model = new Sequential([new Linear(2, 2, f64), new TanhWithoutReturn()]);
+  assert.throws(() => gradcheckLayer(model, tensor([0.5, -0.5], [1, 2], f64)));
+});
+
+Deno.test("gradcheck: an input gradient of the wrong shape but the right size fails, naming both shapes", () => {
+  class TanhTransposed extends Tanh {
+    override backward(dy: Tensor): Tensor {
+      const dx = super.backward(dy)!;
+      return ops.reshape(dx, [dx.shape[1], dx.shape[0]]);
+    }
+  }
+  const report = gradcheckLayer(new TanhTransposed(), tensor(normals(6, 20), [2, 3], f64));
+  assert.equal(report.passed, false);
+  assert.equal(report.entries[0].verdict, "wrong shape");
+  assert.match(
+    report.entries[0].problem!,
+    /the input gradient is \[3, 2\] but the input is \[2, 3\] \(the same size, laid out differently\)/,
+  );
+});
+
+Deno.test("gradcheck: a parameter gradient of the wrong shape names the shapes, not 'Infinity wrong'", () => {
+  class LinearWithBiasGradientAsRow extends Linear {
+    override backward(dy: Tensor, needInputGradient = true): Tensor | null {
+      const dx = super.backward(dy, needInputGradient);
+      this.bias.grad = ops.reshape(this.bias.grad!, [1, this.outFeatures]);
+      return dx;
+    }
+  }
+  class LinearWithWeightGradientShort extends Linear {
+    override backward(dy: Tensor, needInputGradient = true): Tensor | null {
+      const dx = super.backward(dy, needInputGradient);
+      this.weight.grad = ops.sliceColumns(this.weight.grad!, 0, 1);
+      return dx;
+    }
+  }
+  const x = tensor(normals(6, 21), [2, 3], f64);
+  const row = gradcheckLayer(new LinearWithBiasGradientAsRow(3, 2, f64), x);
+  assert.equal(row.passed, false);
+  const bias = row.entries.find((e) => e.name === "bias")!;
+  assert.equal(bias.verdict, "wrong shape");
+  assert.match(
+    formatGradcheck(row),
+    /bias .*wrong shape: the bias gradient is \[1, 2\] but the parameter bias is \[2\]/,
+  );
+  const short = gradcheckLayer(new LinearWithWeightGradientShort(3, 2, f64), x);
+  assert.match(
+    formatGradcheck(short),
+    /the weight gradient is \[3, 1\] but the parameter weight is \[3, 2\]$/m,
+  );
+  assert.doesNotMatch(formatGradcheck(short), /Infinity/);
+  class LinearForgettingBias extends Linear {
+    override backward(dy: Tensor, needInputGradient = true): Tensor | null {
+      const dx = super.backward(dy, needInputGradient);
+      this.bias.grad = null;
+      return dx;
+    }
+  }
+  const forgot = gradcheckLayer(new LinearForgettingBias(3, 2, f64), x);
+  assert.equal(forgot.passed, false);
+  assert.match(
+    formatGradcheck(forgot),
+    /bias .*missing: linear\.backward\(\) left bias's gradient null/,
+  );
+});
+
+Deno.test("gradcheck: a float32 layer on a float64 input says to build the layer in float64", () => {
+  assert.throws(
+    () => gradcheckLayer(new Linear(2, 2), tensor([1, 2], [1, 2], f64)),
+    /gradcheck: linear's parameter weight is float32 on cpu; build the layer in float64 on the CPU for a gradient check, e\.g\. new Linear\(3, 2, \{ dtype: "float64" \}\)/,
+  );
+  assert.throws(
+    () => gradcheckLayer(mlp([2, 3, 2], { seed: 0 }), tensor([1, 2], [1, 2], f64)),
+    /linear1\.weight is float32/,
+  );
+});
+
+Deno.test("gradcheck: a layer with no parameters that returns nothing does not pass an empty report", () => {
+  class Silent extends Identity {
+    override backward(): Tensor {
+      return null as unknown as Tensor;
+    }
+  }
+  const report = gradcheckLayer(new Silent(), tensor([1, 2], [1, 2], f64));
+  assert.equal(report.passed, false);
+  assert.equal(report.entries.length, 1);
+  assert.equal(report.entries[0].verdict, "missing");
 });

@@ -20,22 +20,13 @@ import {
   type Tensor,
   tensor,
 } from "../lib/mod.ts";
+import { assertArraysClose } from "./helpers.ts";
 
 const f64 = { dtype: "float64" as const };
 
 async function values(t: Tensor | null): Promise<number[]> {
   assert.ok(t, "expected a tensor");
   return Array.from(await t.data());
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-12) {
-  assert.equal(actual.length, expected.length, "lengths differ");
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(
-      Math.abs(actual[i] - expected[i]) <= tolerance * Math.max(1, Math.abs(expected[i])),
-      `element ${i}: got ${actual[i]}, expected ${expected[i]}`,
-    );
-  }
 }
 
 /** A Linear layer with the given weights [in, out] and bias [out]. */
@@ -95,8 +86,8 @@ Deno.test("ReLU and LeakyReLU: forward and backward by hand; the derivative uses
   assert.deepEqual(await values(relu.backward(dy)), [0, 0, 0, 4, 5, 0]);
 
   const leaky = new LeakyReLU(0.1);
-  assertClose(await values(leaky.forward(x)), [-0.2, -0.05, 0, 0.5, 3, -0.1]);
-  assertClose(await values(leaky.backward(dy)), [0.1, 0.2, 0.3, 4, 5, 0.6]);
+  assertArraysClose(await values(leaky.forward(x)), [-0.2, -0.05, 0, 0.5, 3, -0.1]);
+  assertArraysClose(await values(leaky.backward(dy)), [0.1, 0.2, 0.3, 4, 5, 0.6]);
   assert.equal(leaky.describe(), "LeakyReLU(0.1)");
   assert.equal(new LeakyReLU().slope, 0.01);
   for (const bad of [-0.1, 1, NaN]) {
@@ -109,24 +100,24 @@ Deno.test("Sigmoid and Tanh: forward and backward dy·y(1−y), dy·(1−y²), b
   const dy = tensor([1, 2, -1], [1, 3], f64);
 
   const sigmoid = new Sigmoid();
-  assertClose(await values(sigmoid.forward(x)), [0.5, 0.75, 0.25]);
-  assertClose(await values(sigmoid.backward(dy)), [0.25, 2 * 0.75 * 0.25, -0.25 * 0.75]);
+  assertArraysClose(await values(sigmoid.forward(x)), [0.5, 0.75, 0.25]);
+  assertArraysClose(await values(sigmoid.backward(dy)), [0.25, 2 * 0.75 * 0.25, -0.25 * 0.75]);
 
   const tanh = new Tanh();
   const t = Math.tanh(Math.log(3)); // = 0.8
-  assertClose(await values(tanh.forward(x)), [0, t, -t]);
-  assertClose(await values(tanh.backward(dy)), [1, 2 * (1 - t * t), -(1 - t * t)]);
+  assertArraysClose(await values(tanh.forward(x)), [0, t, -t]);
+  assertArraysClose(await values(tanh.backward(dy)), [1, 2 * (1 - t * t), -(1 - t * t)]);
 });
 
 Deno.test("Softmax: forward row-wise; backward y ⊙ (dy − Σ dy·y), by hand", async () => {
   const layer = new Softmax();
   const y = await values(layer.forward(tensor([0, Math.log(3), 1, 1], [2, 2], f64)));
-  assertClose(y, [0.25, 0.75, 0.5, 0.5]);
+  assertArraysClose(y, [0.25, 0.75, 0.5, 0.5]);
   const dx = await values(layer.backward(tensor([1, 0, 2, -2], [2, 2], f64)));
   // Row 1: Σ dy·y = 0.25, dx = [0.25·0.75, 0.75·(−0.25)]; row 2: Σ = 0, dx = [1, −1]
-  assertClose(dx, [0.1875, -0.1875, 1, -1]);
+  assertArraysClose(dx, [0.1875, -0.1875, 1, -1]);
   // Every row of a softmax gradient sums to 0.
-  assertClose([dx[0] + dx[1], dx[2] + dx[3]], [0, 0]);
+  assertArraysClose([dx[0] + dx[1], dx[2] + dx[3]], [0, 0]);
 });
 
 Deno.test("Identity passes values and gradients through", () => {
@@ -230,7 +221,10 @@ Deno.test("mlp: sizes become Linear layers with the hidden and output activation
   const leaky = mlp([2, 3, 1], { activation: "leaky-relu", slope: 0.2 });
   assert.equal((leaky.layers[1] as LeakyReLU).slope, 0.2);
 
-  assert.throws(() => mlp([3]), /mlp: needs at least input and output sizes, got \[3\]/);
+  assert.throws(
+    () => mlp([3]),
+    /mlp: needs a list of at least input and output sizes, e\.g\. mlp\(\[784, 128, 10\]\), got \[3\]/,
+  );
 });
 
 Deno.test("mlp: the seed decides the initial weights", async () => {

@@ -18,21 +18,12 @@ import {
   tensor,
   UnclippedBinaryCrossEntropy,
 } from "../lib/mod.ts";
+import { assertArraysClose } from "./helpers.ts";
 
 const f64 = { dtype: "float64" as const };
 
 async function values(t: Tensor): Promise<number[]> {
   return Array.from(await t.data());
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-12) {
-  assert.equal(actual.length, expected.length, "lengths differ");
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(
-      Math.abs(actual[i] - expected[i]) <= tolerance * Math.max(1, Math.abs(expected[i])),
-      `element ${i}: got ${actual[i]}, expected ${expected[i]}`,
-    );
-  }
 }
 
 Deno.test("SoftmaxCrossEntropy: mean of −log p[label]; gradient (p − onehot) / N", async () => {
@@ -42,14 +33,14 @@ Deno.test("SoftmaxCrossEntropy: mean of −log p[label]; gradient (p − onehot)
   const logits = tensor([0, Math.log(3), 7, 7], [2, 2], f64);
   const value = loss.forward(logits, tensor([1, 0], [2], f64));
   assert.deepEqual(value.shape, [1]);
-  assertClose(await values(value), [(-Math.log(0.75) + Math.LN2) / 2]);
-  assertClose(await values(loss.backward()), [0.25 / 2, -0.25 / 2, -0.5 / 2, 0.5 / 2]);
+  assertArraysClose(await values(value), [(-Math.log(0.75) + Math.LN2) / 2]);
+  assertArraysClose(await values(loss.backward()), [0.25 / 2, -0.25 / 2, -0.5 / 2, 0.5 / 2]);
   // Uniform logits over K classes give ln K.
   const uniform = new SoftmaxCrossEntropy().forward(
     tensor(new Array(30).fill(0), [3, 10]),
     tensor([0, 4, 9], [3]),
   );
-  assertClose(await values(uniform), [Math.log(10)], 1e-6);
+  assertArraysClose(await values(uniform), [Math.log(10)], 1e-6);
 });
 
 Deno.test("BinaryCrossEntropy: mean and sum over outputs, averaged over examples", async () => {
@@ -61,20 +52,24 @@ Deno.test("BinaryCrossEntropy: mean and sum over outputs, averaged over examples
   const meanLoss = new BinaryCrossEntropy();
   assert.equal(meanLoss.outputReduction, "mean");
   assert.equal(meanLoss.targetKind, "dense");
-  assertClose(await values(meanLoss.forward(p, t)), [total / 4]);
+  assertArraysClose(await values(meanLoss.forward(p, t)), [total / 4]);
   // dL/dp = (p − t) / (p (1 − p)), over N·K = 4
   const gradient = [-0.5 / 0.25, 0.8 / 0.16, -0.1 / 0.09, -0.75 / 0.1875];
-  assertClose(await values(meanLoss.backward()), gradient.map((g) => g / 4));
+  assertArraysClose(await values(meanLoss.backward()), gradient.map((g) => g / 4));
 
   const sumLoss = new BinaryCrossEntropy({ outputReduction: "sum" });
-  assertClose(await values(sumLoss.forward(p, t)), [total / 2]);
-  assertClose(await values(sumLoss.backward()), gradient.map((g) => g / 2));
+  assertArraysClose(await values(sumLoss.forward(p, t)), [total / 2]);
+  assertArraysClose(await values(sumLoss.backward()), gradient.map((g) => g / 2));
 
   // The documented starting point: 10 outputs at p = 0.5 give ln 2 (mean) or 10 ln 2 (sum).
   const half = tensor(new Array(40).fill(0.5), [4, 10]);
   const targets = tensor(Array.from({ length: 40 }, (_, i) => i % 2), [4, 10]);
-  assertClose(await values(new BinaryCrossEntropy().forward(half, targets)), [Math.LN2], 1e-6);
-  assertClose(
+  assertArraysClose(
+    await values(new BinaryCrossEntropy().forward(half, targets)),
+    [Math.LN2],
+    1e-6,
+  );
+  assertArraysClose(
     await values(new BinaryCrossEntropy({ outputReduction: "sum" }).forward(half, targets)),
     [10 * Math.LN2],
     1e-6,
@@ -88,8 +83,8 @@ Deno.test("BinaryCrossEntropyWithLogits: max(z,0) − zt + log(1+e^−|z|), grad
   const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
   const perElement = [softplus(0), softplus(2), softplus(-3), softplus(-0.5)];
   const loss = new BinaryCrossEntropyWithLogits();
-  assertClose(await values(loss.forward(z, t)), [perElement.reduce((a, b) => a + b) / 4]);
-  assertClose(
+  assertArraysClose(await values(loss.forward(z, t)), [perElement.reduce((a, b) => a + b) / 4]);
+  assertArraysClose(
     await values(loss.backward()),
     [sigmoid(0) - 1, sigmoid(2), sigmoid(-3), sigmoid(0.5) - 1].map((g) => g / 4),
   );
@@ -99,22 +94,22 @@ Deno.test("BinaryCrossEntropyWithLogits: max(z,0) − zt + log(1+e^−|z|), grad
       new BinaryCrossEntropy({ outputReduction }).forward(ops.sigmoid(z), t),
     );
     const fused = await values(new BinaryCrossEntropyWithLogits({ outputReduction }).forward(z, t));
-    assertClose(fused, direct, 1e-12);
+    assertArraysClose(fused, direct, 1e-12);
   }
   // And stays finite where the sigmoid saturates in float32: ℓ(1000, 0) = 1000.
   const big = new BinaryCrossEntropyWithLogits().forward(
     tensor([1000, -1000], [1, 2]),
     tensor([0, 0], [1, 2]),
   );
-  assertClose(await values(big), [500], 1e-6);
+  assertArraysClose(await values(big), [500], 1e-6);
 });
 
 Deno.test("MeanSquaredError: mean over all elements of (y − t)², gradient 2 (y − t) / size", async () => {
   const loss = new MeanSquaredError();
   const y = tensor([1, 2, 3, 4], [2, 2], f64);
   const t = tensor([0, 2, 5, 4], [2, 2], f64);
-  assertClose(await values(loss.forward(y, t)), [5 / 4]);
-  assertClose(await values(loss.backward()), [0.5, 0, -1, 0]);
+  assertArraysClose(await values(loss.forward(y, t)), [5 / 4]);
+  assertArraysClose(await values(loss.backward()), [0.5, 0, -1, 0]);
 });
 
 Deno.test("NaiveSoftmaxCrossEntropy: NaN for a logit around 100 in float32; SoftmaxCrossEntropy is finite", async () => {
@@ -131,12 +126,12 @@ Deno.test("NaiveSoftmaxCrossEntropy: NaN for a logit around 100 in float32; Soft
   assert.ok(Number.isFinite(fine));
   // Row 1 is confidently right (≈ 0), row 2 is −log softmax([1, 2, 3])[2].
   const row2 = -(3 - Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)));
-  assertClose([fine], [row2 / 2], 1e-6);
+  assertArraysClose([fine], [row2 / 2], 1e-6);
   assert.ok((await values(stable.backward())).every(Number.isFinite));
 
   // Below the overflow the two agree: the naive form is right on paper.
   const moderate = tensor([20, 0, -5, 1, 2, 3], [2, 3]);
-  assertClose(
+  assertArraysClose(
     [await ops.scalar(new NaiveSoftmaxCrossEntropy().forward(moderate, labels))],
     [await ops.scalar(new SoftmaxCrossEntropy().forward(moderate, labels))],
     1e-6,
@@ -154,7 +149,7 @@ Deno.test("UnclippedBinaryCrossEntropy: Infinity for a saturated sigmoid; Binary
   assert.ok(Number.isFinite(clipped), `clipped BCE gave ${clipped}`);
   // −log(ε) with ε = 1e-7 (in float32, 1 − 1e-7 rounds to 1 − 1.19e-7), averaged with −log(1 − σ(−1)).
   const expected = (-Math.log(1 - Math.fround(1 - 1e-7)) - Math.log(1 - 1 / (1 + Math.E))) / 2;
-  assertClose([clipped], [expected], 1e-5);
+  assertArraysClose([clipped], [expected], 1e-5);
 
   // A saturated output that is right is worse still without clipping: 0 · log 0 is NaN.
   const rightTarget = tensor([1, 0], [1, 2]);

@@ -17,6 +17,7 @@ import {
   SGD,
   tensor,
 } from "../lib/mod.ts";
+import { assertArraysClose } from "./helpers.ts";
 
 const f64 = { dtype: "float64" as const };
 
@@ -172,25 +173,15 @@ async function valuesOf(p: Parameter): Promise<number[]> {
   return Array.from(await p.value.data());
 }
 
-function assertClose(actual: number[], expected: number[], tolerance = 1e-14) {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(
-      Math.abs(actual[i] - expected[i]) <= tolerance * Math.max(1, Math.abs(expected[i])),
-      `element ${i}: got ${actual[i]}, expected ${expected[i]}`,
-    );
-  }
-}
-
 Deno.test("SGD: w ← w − lr (g + λ w), by hand", async () => {
   const p = parameter([1, -2, 3], [0.5, 0.5, -1]);
   new SGD({ learningRate: 0.1 }).step([p]);
-  assertClose(await valuesOf(p), [0.95, -2.05, 3.1]);
+  assertArraysClose(await valuesOf(p), [0.95, -2.05, 3.1]);
 
   const decayed = parameter([1, -2, 3], [0.5, 0.5, -1]);
   new SGD({ learningRate: 0.1, weightDecay: 0.01 }).step([decayed]);
   // 1 − 0.1 (0.5 + 0.01), −2 − 0.1 (0.5 − 0.02), 3 − 0.1 (−1 + 0.03)
-  assertClose(await valuesOf(decayed), [0.949, -2.048, 3.097]);
+  assertArraysClose(await valuesOf(decayed), [0.949, -2.048, 3.097]);
 
   // A parameter without a gradient is left alone.
   const untouched = parameter([4, 5], null);
@@ -202,17 +193,17 @@ Deno.test("Momentum: v ← μ v + (g + λ w), w ← w − lr v, over two steps b
   const p = parameter([1, -1], [0.2, -0.4]);
   const optimizer = new Momentum({ learningRate: 0.1, momentum: 0.9 });
   optimizer.step([p]); // v = g
-  assertClose(await valuesOf(p), [1 - 0.02, -1 + 0.04]);
+  assertArraysClose(await valuesOf(p), [1 - 0.02, -1 + 0.04]);
   optimizer.step([p]); // v = 0.9 g + g = 1.9 g
-  assertClose(await valuesOf(p), [1 - 0.02 - 0.038, -1 + 0.04 + 0.076]);
+  assertArraysClose(await valuesOf(p), [1 - 0.02 - 0.038, -1 + 0.04 + 0.076]);
   assert.equal(new Momentum({ learningRate: 0.1 }).momentum, 0.9, "default momentum");
 
   const decayed = parameter([2], [0.5]);
   const withDecay = new Momentum({ learningRate: 0.1, momentum: 0.5, weightDecay: 0.1 });
   withDecay.step([decayed]); // v = 0.5 + 0.2 = 0.7; w = 2 − 0.07 = 1.93
-  assertClose(await valuesOf(decayed), [1.93]);
+  assertArraysClose(await valuesOf(decayed), [1.93]);
   withDecay.step([decayed]); // v = 0.35 + 0.5 + 0.193 = 1.043; w = 1.93 − 0.1043
-  assertClose(await valuesOf(decayed), [1.93 - 0.1043]);
+  assertArraysClose(await valuesOf(decayed), [1.93 - 0.1043]);
 });
 
 /** Adam on one scalar, written out. */
@@ -236,9 +227,13 @@ Deno.test("Adam: bias-corrected first step moves each weight by about lr; two st
   optimizer.step([p]);
   // m̂ = g and v̂ = g², so the step is lr · g / (|g| + ε): lr times the sign.
   const signStep = (g: number) => 0.01 * g / (Math.abs(g) + 1e-8);
-  assertClose(await valuesOf(p), [1 - signStep(0.3), -1 - signStep(-2), 0.5 - signStep(1e-3)]);
-  assertClose(await valuesOf(p), [0.99, -0.99, 0.49], 1e-6);
-  assertClose(await valuesOf(p), [
+  assertArraysClose(await valuesOf(p), [
+    1 - signStep(0.3),
+    -1 - signStep(-2),
+    0.5 - signStep(1e-3),
+  ]);
+  assertArraysClose(await valuesOf(p), [0.99, -0.99, 0.49], 1e-6);
+  assertArraysClose(await valuesOf(p), [
     adamByHand(1, [0.3], 0.01),
     adamByHand(-1, [-2], 0.01),
     adamByHand(0.5, [1e-3], 0.01),
@@ -247,7 +242,7 @@ Deno.test("Adam: bias-corrected first step moves each weight by about lr; two st
   // A second step with a new gradient.
   p.grad = tensor([-0.1, -1, 2e-3], [3], f64);
   optimizer.step([p]);
-  assertClose(await valuesOf(p), [
+  assertArraysClose(await valuesOf(p), [
     adamByHand(1, [0.3, -0.1], 0.01),
     adamByHand(-1, [-2, -1], 0.01),
     adamByHand(0.5, [1e-3, 2e-3], 0.01),
@@ -258,7 +253,7 @@ Deno.test("Adam: bias-corrected first step moves each weight by about lr; two st
   const withDecay = new Adam({ learningRate: 0.05, weightDecay: 0.5 });
   withDecay.step([decayed]);
   withDecay.step([decayed]);
-  assertClose(await valuesOf(decayed), [
+  assertArraysClose(await valuesOf(decayed), [
     adamByHand(2, [0.1, 0.1], 0.05, 0.5),
     adamByHand(-3, [0.1, 0.1], 0.05, 0.5),
   ], 1e-13);
@@ -272,8 +267,8 @@ Deno.test("optimisers keep their state per parameter", async () => {
   const optimizer = new Momentum({ learningRate: 0.1, momentum: 0.5 });
   optimizer.step([a]);
   optimizer.step([a, b]); // a's velocity is 1.5, b's is 1
-  assertClose(await valuesOf(a), [1 - 0.1 - 0.15]);
-  assertClose(await valuesOf(b), [1 - 0.1]);
+  assertArraysClose(await valuesOf(a), [1 - 0.1 - 0.15]);
+  assertArraysClose(await valuesOf(b), [1 - 0.1]);
 });
 
 Deno.test("invalid hyperparameters are rejected with messages that say what is allowed", () => {

@@ -26,8 +26,10 @@ import {
   type Tensor,
   tensor,
   train,
+  trainFullBatch,
   type TrainOptions,
 } from "../lib/mod.ts";
+import { assertClose } from "./helpers.ts";
 import type { Dataset } from "../lib/data/dataset.ts";
 
 /** XOR: points near the corners (±1, ±1), label 1 when the signs differ. */
@@ -426,4 +428,44 @@ Deno.test("train: the naive softmax with huge inputs stops at step 1 in the loss
   // The stable loss on the same data stays finite.
   const stable = await train(setup("stop", new SoftmaxCrossEntropy()));
   assert.ok(stable.epochs.every((e) => Number.isFinite(e.trainLoss)));
+});
+
+Deno.test("trainFullBatch: one step per record on the whole set, in order; the curve ends at evaluate()", async () => {
+  const data = blobs(60);
+  const setup = () => ({
+    model: mlp([2, 8, 3], { seed: 4 }),
+    loss: new SoftmaxCrossEntropy(),
+    optimizer: new SGD({ learningRate: 0.2 }),
+    train: data,
+  });
+  const full = setup();
+  const before = await evaluate(full.model, full.loss, data);
+  const result = await trainFullBatch({ ...full, steps: 5 });
+  assert.equal(result.epochs.length, 5);
+  assert.deepEqual(result.epochs.map((e) => e.steps), [1, 2, 3, 4, 5]);
+  assert.equal(result.losses.length, 6);
+  assertClose(result.losses[0], before.loss, 1e-6, "the first loss is the loss before any update");
+  const after = await evaluate(full.model, full.loss, data);
+  assert.equal(result.final.loss, after.loss);
+  assert.equal(result.losses[5], after.loss);
+  assert.ok(result.losses[5] < result.losses[0], "the loss falls");
+  // The same as train() with batch = count and no shuffling, whatever the seed.
+  const byHand = setup();
+  const history = await train({
+    ...byHand,
+    epochs: 5,
+    batchSize: data.count,
+    shuffle: false,
+    seed: 9,
+    progress: "none",
+  });
+  assert.deepEqual(withoutTimes(history), withoutTimes(result));
+  assert.deepEqual(
+    await byHand.model.parameters()[0].value.data(),
+    await full.model.parameters()[0].value.data(),
+  );
+  await assert.rejects(
+    () => trainFullBatch({ ...setup(), steps: 0 }),
+    /trainFullBatch: steps must be an integer >= 1, got 0/,
+  );
 });

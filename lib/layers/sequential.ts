@@ -9,11 +9,47 @@ import { activation, type ActivationName } from "./activations.ts";
 import { Layer, type Parameter } from "./layer.ts";
 import { Linear } from "./linear.ts";
 
+/**
+ * Layers applied in order; backward() runs them in reverse. Each layer is named by
+ * its kind and position among layers of that kind: linear1, relu1, linear2, ...
+ *
+ * @example
+ * ```ts
+ * import { Linear, ReLU, Sequential, tensor } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const model = new Sequential([new Linear(4, 8), new ReLU(), new Linear(8, 3)]);
+ * assert.deepEqual(model.layers.map((l) => l.name), ["linear1", "relu1", "linear2"]);
+ * assert.equal(model.parameterCount(), 4 * 8 + 8 + 8 * 3 + 3);
+ * assert.deepEqual(model.forward(tensor(new Array(8).fill(1), [2, 4])).shape, [2, 3]);
+ * ```
+ */
 export class Sequential extends Layer {
+  /** The layers, in order. */
   readonly layers: Layer[];
 
+  /**
+   * A model from its layers.
+   *
+   * @param layers the layers, in order (each is renamed by its kind and position)
+   */
   constructor(layers: Layer[]) {
     super("sequential");
+    if (!Array.isArray(layers)) {
+      throw new TypeError(
+        `Sequential: give a list of layers, e.g. new Sequential([new Linear(2, 3), new ReLU()]), got ${
+          (layers as Layer | undefined)?.kind
+            ? `a bare ${(layers as Layer).kind} layer`
+            : String(layers)
+        }`,
+      );
+    }
+    const notLayer = layers.findIndex((l) => !(l instanceof Layer));
+    if (notLayer >= 0) {
+      throw new TypeError(
+        `Sequential: item ${notLayer} of the list is not a layer (got ${String(layers[notLayer])})`,
+      );
+    }
     this.layers = layers;
     // Name each layer by its kind and position among layers of that kind: linear1, relu1, linear2...
     const seen = new Map<string, number>();
@@ -24,6 +60,7 @@ export class Sequential extends Layer {
     }
   }
 
+  /** Each layer in order: h = layer(h). */
   forward(x: Tensor): Tensor {
     this.input = x;
     let h = x;
@@ -31,6 +68,7 @@ export class Sequential extends Layer {
     return (this.output = h);
   }
 
+  /** Each layer in reverse; the first layer's input gradient only when asked (`needInputGradient`). */
   backward(dy: Tensor, needInputGradient = false): Tensor | null {
     let grad: Tensor | null = dy;
     for (let i = this.layers.length - 1; i >= 0; i--) {
@@ -57,11 +95,13 @@ export class Sequential extends Layer {
     return this.parameters().reduce((n, p) => n + p.value.size, 0);
   }
 
+  /** One line per layer, e.g. "linear1: Linear(784 → 128, he-normal)". */
   override describe(): string {
     return this.layers.map((l) => `${l.name}: ${l.describe()}`).join("\n");
   }
 }
 
+/** `mlp`'s settings. */
 export interface MlpOptions {
   /** Hidden activation (default relu). */
   activation?: ActivationName;
@@ -69,10 +109,15 @@ export interface MlpOptions {
   slope?: number;
   /** Activation after the last Linear (default identity: the logits stay linear). */
   outputActivation?: ActivationName;
+  /** How every weight matrix starts (default "he-normal"). */
   weightInit?: Init;
+  /** How every bias starts (default "zeros"). */
   biasInit?: Init;
+  /** Seeds the initial values (default 0). */
   seed?: number;
+  /** Where the parameters live (default the CPU). */
   backend?: Backend;
+  /** "float32" (default) for training, "float64" for gradcheck. */
   dtype?: DType;
 }
 
@@ -81,8 +126,20 @@ export interface MlpOptions {
  * Linear → activation → ... → Linear → outputActivation.
  */
 export function mlp(sizes: number[], options: MlpOptions = {}): Sequential {
-  if (sizes.length < 2) {
-    throw new Error(`mlp: needs at least input and output sizes, got [${sizes.join(", ")}]`);
+  if (!Array.isArray(sizes) || sizes.length < 2) {
+    throw new Error(
+      `mlp: needs a list of at least input and output sizes, e.g. mlp([784, 128, 10]), got ${
+        Array.isArray(sizes) ? `[${sizes.join(", ")}]` : String(sizes)
+      }`,
+    );
+  }
+  const text = sizes.findIndex((size) => typeof size !== "number");
+  if (text >= 0) {
+    throw new TypeError(
+      `mlp: size ${text} is ${
+        JSON.stringify(sizes[text])
+      }, a ${typeof sizes[text]}; sizes are numbers`,
+    );
   }
   const { activation: hidden = "relu", outputActivation = "identity", seed = 0 } = options;
   const random = new Random(seed);

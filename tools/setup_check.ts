@@ -1,8 +1,8 @@
 /**
- * `deno task doctor`: what this machine has for the chapters, notebooks and
+ * `deno task setup-check`: what this machine has for the chapters, notebooks and
  * benchmarks, and what to do about anything missing. Read-only.
  */
-import { findAdapter } from "./backend/webgpu.ts";
+import { findAdapter } from "../lib/backend/webgpu.ts";
 
 type Check = { what: string; ok: boolean; detail: string };
 
