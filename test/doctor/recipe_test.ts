@@ -93,7 +93,10 @@ Deno.test("an unknown field is an error naming it, with the near miss and what i
     { ...pima, optimizer: { name: "adam", learning_rate: 0.1 } },
     /optimizer\.learning_rate: unknown field \(did you mean "learningRate"\?\)/,
   );
-  rejects({ ...pima, epoch: 3 }, /epoch: unknown field \(did you mean "epochs"\?\); allowed here: .*epochs/);
+  rejects(
+    { ...pima, epoch: 3 },
+    /epoch: unknown field \(did you mean "epochs"\?\); allowed here: .*epochs/,
+  );
   rejects({ ...pima, optimizer: { name: "adam", momentum: 0.9 } }, /optimizer\.momentum: unknown/);
   rejects(
     { ...pima, model: [{ dense: 4, activaton: "relu" }] },
