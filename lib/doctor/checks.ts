@@ -1341,7 +1341,51 @@ export const CHECKS: Check[] = [
       };
     },
   },
+  {
+    id: "unshuffled-data",
+    when: "curves",
+    measures: "a validation (or training) metric that repeats a fixed cycle",
+    threshold: "the same values, to 4 digits, with a period of 2 or more, seen at least twice over",
+    fixes: "reshuffled batches, and the whole validation set evaluated",
+    run(e) {
+      const series: [string, number[] | undefined][] = [
+        ["val_accuracy", e.history?.val_accuracy],
+        ["val_loss", e.history?.val_loss],
+        ["accuracy", e.history?.accuracy],
+      ];
+      for (const [name, values] of series) {
+        const period = repeatingPeriod(values ?? []);
+        if (period === undefined) continue;
+        const cycle = values!.slice(0, period).map((v) => f(v, 4)).join(", ");
+        return {
+          id: "unshuffled-data",
+          severity: "error",
+          confidence: 0.8,
+          evidence: [
+            `${name} repeats the cycle [${cycle}] (period ${period}) over ${
+              values!.length
+            } values: ` +
+            "the same fixed batches are being measured again and again, not the model's progress",
+          ],
+          fix: { field: "shuffle", from: e.recipe.shuffle, to: true },
+          confirm: "evaluate on the whole held-out set, with batches reshuffled every epoch",
+        };
+      }
+      return null;
+    },
+  },
 ];
+
+/** The shortest period (2 or more) that the series repeats exactly, at least twice over. */
+export function repeatingPeriod(values: number[]): number | undefined {
+  const rounded = values.map((v) => Number(v.toPrecision(4)));
+  for (let period = 2; period * 2 <= rounded.length; period++) {
+    const cycle = rounded.slice(0, period);
+    if (new Set(cycle).size < 2) continue; // a constant is a plateau, not a pattern
+    if (rounded.every((v, i) => v === cycle[i % period])) return period;
+  }
+  return undefined;
+}
 
 function denseIndexBefore(recipe: Recipe, layerName: string): number {
   // Layer names are kind + position among that kind ("relu2"); the dense before the n-th ReLU.
@@ -1378,9 +1422,12 @@ const SEVERITY_RANK: Record<Severity, number> = { error: 2, warning: 1, note: 0 
 
 /** Findings ranked: errors first, then by confidence; one finding per id. */
 export function rank(findings: Finding[]): Finding[] {
-  return [...findings].sort((a, b) =>
+  const sorted = [...findings].sort((a, b) =>
     SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.confidence - a.confidence
   );
+  // Two checks may name the same fault (from the setup and from the curves): keep the stronger.
+  const seen = new Set<FindingId>();
+  return sorted.filter((finding) => !seen.has(finding.id) && seen.add(finding.id));
 }
 
 /** Run every check whose inputs are present. */

@@ -389,6 +389,41 @@ export const CASES: DoctorCase[] = [
     },
   },
   {
+    name: "a validation accuracy that repeats a cycle of six (Chapter 6's fixed batches)",
+    fault: "unshuffled-data",
+    recipe: classifier({
+      data: blobs(2),
+      model: [{ dense: 32, activation: "relu" }, { dense: 2, activation: "softmax" }],
+    }),
+    fixed: classifier({
+      data: blobs(2),
+      model: [{ dense: 32, activation: "relu" }, { dense: 2, activation: "softmax" }],
+    }),
+    history: {
+      loss: [0.69, 0.69, 0.69, 0.69, 0.69, 0.69, 0.69, 0.69, 0.69, 0.69, 0.69, 0.69],
+      accuracy: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+      val_accuracy: [
+        0.4375,
+        0.5625,
+        0.5,
+        0.46875,
+        0.53125,
+        0.5,
+        0.4375,
+        0.5625,
+        0.5,
+        0.46875,
+        0.53125,
+        0.5,
+      ],
+    },
+    fixedHistory: {
+      loss: [0.6, 0.45, 0.36, 0.31, 0.28, 0.26],
+      accuracy: [0.7, 0.8, 0.85, 0.88, 0.9, 0.91],
+      val_accuracy: [0.68, 0.79, 0.84, 0.86, 0.87, 0.88],
+    },
+  },
+  {
     name: "validation figures identical to the training figures",
     fault: "evaluated-on-training-data",
     recipe: classifier(),
