@@ -1,6 +1,7 @@
 /**
  * CPU benchmark: matmul GFLOP/s at the MLP's shapes and the time of one epoch
- * of a 784-128-10 MLP on the CPU backend, beside the same figures from NumPy
+ * of a 784-128-10 MLP on the two CPU backends (cpu, the readable reference,
+ * and wasm, WebAssembly SIMD), beside the same figures from NumPy
  * (float32, spawned as `python3 bench/numpy_reference.py`) measured in the same
  * run, and a naive triple-loop matmul as a pure-TypeScript peer.
  *
@@ -11,15 +12,25 @@
  * by kernel). --allow-sys=loadavg is optional: it prints the load average,
  * because on a shared 2-core machine other processes slow every figure.
  *
- * Ratios are time(ours) / time(NumPy): 3.0 means NumPy does the same work
+ * Ratios are time(wasm) / time(NumPy): 3.0 means NumPy does the same work
  * three times as fast. Besides wall-clock time, the bench records the CPU time
  * of each process, which other processes disturb far less; it compares ours
  * with single-threaded NumPy on that measure too.
  */
 import process from "node:process";
-import { cpu, mlp, SGD, SoftmaxCrossEntropy, type Tensor, train } from "../lib/mod.ts";
+import {
+  type Backend,
+  cpu,
+  mlp,
+  SGD,
+  SoftmaxCrossEntropy,
+  type Tensor,
+  train,
+  wasm,
+} from "../lib/mod.ts";
 import { matmul } from "../lib/ops.ts";
 import type { Dataset } from "../lib/data/dataset.ts";
+import { WasmBackend } from "../lib/backend/wasm/backend.ts";
 
 // What both sides measure. numpy_reference.py receives this as --spec.
 const matmuls: MatmulShape[] = [
@@ -122,11 +133,12 @@ function uniformArray(size: number, seed: number): Float32Array {
   return out;
 }
 
-function ourMatmul(shape: MatmulShape): MatmulFigure {
+function ourMatmul(shape: MatmulShape, backend: Backend): MatmulFigure {
   const [name, m, k, n, transposeA, transposeB] = shape;
-  const a = cpu.fromValues(uniformArray(m * k, 1), transposeA ? [k, m] : [m, k], "float32");
-  const b = cpu.fromValues(uniformArray(k * n, 2), transposeB ? [n, k] : [k, n], "float32");
-  return { name, ...timed([() => matmul(a, b, { transposeA, transposeB })])[0] };
+  const a = backend.fromValues(uniformArray(m * k, 1), transposeA ? [k, m] : [m, k], "float32");
+  const b = backend.fromValues(uniformArray(k * n, 2), transposeB ? [n, k] : [k, n], "float32");
+  // Each result is released at once, as a training step's scope does (wasm memory is not GC'd).
+  return { name, ...timed([() => matmul(a, b, { transposeA, transposeB }).dispose()])[0] };
 }
 
 /** The textbook loop, C[i][j] = Σ_p A[i][p] B[p][j], on row-major Float32Arrays. */
@@ -172,9 +184,9 @@ function syntheticSet(): Dataset {
   return { name: "synthetic", inputs, count, features, labels, classes };
 }
 
-function trainingOptions(dataset: Dataset) {
+function trainingOptions(dataset: Dataset, backend: Backend = cpu) {
   return {
-    model: mlp(epochSpec.sizes),
+    model: mlp(epochSpec.sizes, { backend }),
     loss: new SoftmaxCrossEntropy(),
     optimizer: new SGD({ learningRate: epochSpec.lr }),
     train: dataset,
@@ -187,8 +199,8 @@ function trainingOptions(dataset: Dataset) {
  * The faster of two epochs after a short warm-up; one only, when the bench has
  * already run `budget` seconds (a loaded machine), to stay near 90 s in all.
  */
-async function ourEpoch(dataset: Dataset, budget = 60): Promise<EpochFigure> {
-  const options = trainingOptions(dataset);
+async function ourEpoch(dataset: Dataset, backend: Backend, budget = 60): Promise<EpochFigure> {
+  const options = trainingOptions(dataset, backend);
   await train({ ...options, epochs: 1, maxSteps: 60 }); // warm-up: compile, upload the data
   let best: EpochFigure | undefined;
   for (let epoch = 1; epoch <= 2; epoch++) {
@@ -298,13 +310,26 @@ if (!args.has("--no-numpy")) {
   log(`NumPy, 1 thread...`);
   numpyRuns.push({ label: "NumPy 1 thread", result: await numpy(1) });
 }
-log(`ours: matmul...`);
-const ours = matmuls.map(ourMatmul);
-log(`ours: naive loop...`);
+const wasmBackend = wasm();
+// Two threads on every matmul the bench times, small ones included, to show where they pay.
+const wasmThreaded = new WasmBackend({ threads: 2, threadMinimumWork: 0 });
+log(`cpu, wasm 1 thread and 2 threads (${wasmBackend.description}): matmul...`);
+const ours = matmuls.map((shape) => ourMatmul(shape, cpu));
+const oursWasm = matmuls.map((shape) => ourMatmul(shape, wasmBackend));
+const oursWasm2 = matmuls.map((shape) => ourMatmul(shape, wasmThreaded));
+log(`cpu: naive loop...`);
 const naive = naiveFigure(matmuls[0]);
-log(`ours: two epochs (about 7 s each on an idle machine)...`);
+log(`wasm: two epochs (under 1 s each on an idle machine)...`);
 const dataset = syntheticSet();
-const epoch = await ourEpoch(dataset);
+const epochWasm = await ourEpoch(dataset, wasmBackend);
+log(`wasm 2 threads: two epochs...`);
+// In training, the default threshold keeps the 10-wide layer's matmuls on the calling thread.
+const wasmTrainer = new WasmBackend({ threads: 2 });
+const epochWasm2 = await ourEpoch(dataset, wasmTrainer);
+wasmThreaded.stopThreads();
+wasmTrainer.stopThreads();
+log(`cpu: two epochs (about 6 s each on an idle machine)...`);
+const epoch = await ourEpoch(dataset, cpu);
 const loadAfter = loadAverage();
 const totalSeconds = (performance.now() - started) / 1000;
 
@@ -318,7 +343,8 @@ for (const { label, result } of numpyRuns) {
   if (typeof result === "string") console.log(`${label}: ${result}`);
 }
 console.log(
-  `Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), CPU backend, float32; ` +
+  `Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), backends cpu (JavaScript) and wasm ` +
+    `(${wasmBackend.description}), float32; ` +
     `${secondsPerFigure} s per figure, ${totalSeconds.toFixed(0)} s in all.`,
 );
 console.log(`Load average before: ${loadBefore}; after: ${loadAfter}.`);
@@ -342,34 +368,64 @@ function table(header: string[], rows: string[][]): void {
   for (const row of rows) console.log(`| ${row.join(" | ")} |`);
 }
 
-/** One table: GFLOP/s per matmul and seconds per epoch, by `measure` (wall or CPU time). */
-function report(title: string, measure: keyof Timing, runs: typeof measured): void {
+interface Column {
+  label: string;
+  matmuls: MatmulFigure[];
+  epoch: Timing;
+}
+const cpuColumn: Column = { label: "cpu", matmuls: ours, epoch };
+const wasmColumn: Column = { label: "wasm 1 thread", matmuls: oursWasm, epoch: epochWasm };
+const wasm2Column: Column = { label: "wasm 2 threads", matmuls: oursWasm2, epoch: epochWasm2 };
+const numpyColumns: Column[] = measured.map(({ label, result }) => ({ label, ...result }));
+const numpy1 = numpyColumns.find((c) => c.label === "NumPy 1 thread");
+const numpy2 = numpyColumns.find((c) => c.label === "NumPy");
+
+/**
+ * One table: GFLOP/s per matmul and seconds per epoch, by `measure` (wall or
+ * CPU time), for each column, then the ratios time(first) ÷ time(second).
+ */
+function report(
+  title: string,
+  measure: keyof Timing,
+  columns: Column[],
+  ratios: [Column, Column | undefined][],
+): void {
   console.log(`\n${title}`);
-  const header = ["figure", "ours"];
-  for (const { label } of runs) header.push(label, `ours ÷ ${label}`);
-  const rows = matmuls.map((shape, i) => {
-    const row = [`matmul GFLOP/s, ${shapeText(shape)} (${shape[0]})`];
-    row.push(fixed(gflops(shape, ours[i][measure]), 2));
-    for (const { result } of runs) {
-      const theirs = result.matmuls[i][measure];
-      row.push(fixed(gflops(shape, theirs), 2), fixed(ours[i][measure] / theirs, 1));
-    }
-    return row;
-  });
-  const epochRow = [epochName, fixed(epoch[measure], 2)];
-  for (const { result } of runs) {
-    const theirs = result.epoch[measure];
-    epochRow.push(fixed(theirs, 3), fixed(epoch[measure] / theirs, 1));
-  }
-  rows.push(epochRow);
+  const pairs = ratios.filter((r): r is [Column, Column] => r[1] !== undefined);
+  const header = [
+    "figure",
+    ...columns.map((c) => c.label),
+    ...pairs.map(([a, b]) => `${a.label} ÷ ${b.label}`),
+  ];
+  const rows = matmuls.map((shape, i) => [
+    `matmul GFLOP/s, ${shapeText(shape)} (${shape[0]})`,
+    ...columns.map((c) => fixed(gflops(shape, c.matmuls[i][measure]), 2)),
+    ...pairs.map(([a, b]) => fixed(a.matmuls[i][measure] / b.matmuls[i][measure], 2)),
+  ]);
+  rows.push([
+    epochName,
+    ...columns.map((c) => fixed(c.epoch[measure], 3)),
+    ...pairs.map(([a, b]) => fixed(a.epoch[measure] / b.epoch[measure], 2)),
+  ]);
   table(header, rows);
 }
 
-report("Wall clock (ratios: time ours ÷ time NumPy):", "seconds", measured);
+report(
+  "Wall clock (ratios: time ÷ time; 2.0 means the second does the work in half the time):",
+  "seconds",
+  [cpuColumn, wasmColumn, wasm2Column, ...numpyColumns],
+  [
+    [wasmColumn, numpy1],
+    [wasm2Column, numpy2],
+    [wasm2Column, wasmColumn],
+    [cpuColumn, wasmColumn],
+  ],
+);
 report(
   "CPU time of each process, less disturbed by other processes (single-threaded runs only):",
   "cpuSeconds",
-  measured.filter((r) => r.label === "NumPy 1 thread"),
+  [cpuColumn, wasmColumn, ...(numpy1 ? [numpy1] : [])],
+  [[wasmColumn, numpy1], [cpuColumn, wasmColumn]],
 );
 
 const index = new Map(matmuls.map((shape, i) => [shape[0], i]));
@@ -389,7 +445,19 @@ console.log(
     `(largest relative difference ${naive.largestDifference.toExponential(1)}).`,
 );
 console.log(
-  `Our epoch: ${fixed(epoch.seconds, 2)} s (best of ${epoch.epochs}; CPU ${
+  `wasm 2 threads epoch: ${fixed(epochWasm2.seconds, 3)} s (best of ${epochWasm2.epochs}; loss ${
+    fixed(epochWasm2.loss, 3)
+  }).`,
+);
+console.log(
+  `wasm epoch: ${fixed(epochWasm.seconds, 3)} s (best of ${epochWasm.epochs}; CPU ${
+    fixed(epochWasm.cpuSeconds, 3)
+  } s, loss ${fixed(epochWasm.loss, 3)}); its matmuls, at the rates above, make ${
+    fixed(matmulSeconds(oursWasm, "seconds"), 3)
+  } s of it.`,
+);
+console.log(
+  `cpu epoch: ${fixed(epoch.seconds, 2)} s (best of ${epoch.epochs}; CPU ${
     fixed(epoch.cpuSeconds, 2)
   } s, loss ` +
     `${fixed(epoch.loss, 3)}); its ${perStep.length} matmuls per step, at the rates above, ` +

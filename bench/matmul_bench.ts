@@ -1,9 +1,10 @@
 /**
- * `deno bench bench/matmul_bench.ts`: the CPU matmul at the MLP's shapes, with
- * the naive triple loop as the baseline of the first group. Deno reports time
+ * `deno bench bench/matmul_bench.ts`: the matmul of both CPU backends (cpu, the
+ * readable reference, and wasm) at the MLP's shapes, with the naive triple loop
+ * as the baseline of the first group. Deno reports time
  * per call; GFLOP/s = 2 m k n / time (bench/cpu_bench.ts prints them, beside NumPy).
  */
-import { cpu } from "../lib/backend/mod.ts";
+import { cpu, wasm } from "../lib/backend/mod.ts";
 import { matmul } from "../lib/ops.ts";
 
 function uniform(size: number, seed: number): Float32Array {
@@ -25,16 +26,19 @@ const shapes: [string, number, number, number, boolean, boolean][] = [
   ["h W2: 128x128 @ 128x10", 128, 128, 10, false, false],
 ];
 
-for (const [name, m, k, n, transposeA, transposeB] of shapes) {
-  const a = cpu.fromValues(uniform(m * k, 1), transposeA ? [k, m] : [m, k], "float32");
-  const b = cpu.fromValues(uniform(k * n, 2), transposeB ? [n, k] : [k, n], "float32");
-  Deno.bench({
-    name,
-    group: name === shapes[0][0] ? "x W1" : undefined,
-    fn: () => {
-      matmul(a, b, { transposeA, transposeB });
-    },
-  });
+for (const backend of [cpu, wasm()]) {
+  for (const [name, m, k, n, transposeA, transposeB] of shapes) {
+    const a = backend.fromValues(uniform(m * k, 1), transposeA ? [k, m] : [m, k], "float32");
+    const b = backend.fromValues(uniform(k * n, 2), transposeB ? [n, k] : [k, n], "float32");
+    Deno.bench({
+      name: `${backend.name}: ${name}`,
+      group: name === shapes[0][0] ? "x W1" : undefined,
+      fn: () => {
+        // Released at once, as a training step's scope does: wasm memory is not garbage-collected.
+        matmul(a, b, { transposeA, transposeB }).dispose();
+      },
+    });
+  }
 }
 
 const [m, k, n] = [128, 784, 128];

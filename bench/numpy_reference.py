@@ -160,6 +160,10 @@ def main():
     spec = DEFAULT_SPEC
     if "--spec" in args:
         spec = json.loads(args[args.index("--spec") + 1])
+    # Some machines set these two for their own BLAS builds; OpenBLAS reads them when NumPy
+    # loads, and one without the other can slow it down: the peers run with neither.
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        os.environ.pop(name, None)
     try:
         import numpy as np
     except ImportError:

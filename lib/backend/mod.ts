@@ -1,23 +1,32 @@
 /**
  * Choosing a backend, and making tensors on it.
  *
- * The CPU backend is always there. WebGPU is loaded only when asked for, so
- * that nothing GPU-related runs for code that never uses it.
+ * The CPU backend (`cpu`, the readable reference) is always there. `wasm`, the
+ * fast CPU path, builds its module on first use. WebGPU is loaded only when
+ * asked for, so that nothing GPU-related runs for code that never uses it.
  */
 import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./cpu.ts";
+import { WasmBackend } from "./wasm/backend.ts";
 import type { DType, Tensor } from "../tensor.ts";
 
 export type { Backend } from "./backend.ts";
-export type BackendChoice = "cpu" | "webgpu" | "auto";
-export const backendChoices: readonly BackendChoice[] = ["cpu", "webgpu", "auto"];
+export type BackendChoice = "cpu" | "webgpu" | "auto" | "wasm";
+export const backendChoices: readonly BackendChoice[] = ["cpu", "webgpu", "auto", "wasm"];
 
 export const cpu: Backend = new CpuBackend();
 
+let wasmInstance: WasmBackend | null = null;
+/** The WebAssembly SIMD backend: one instance (one memory) per process, made on first use. */
+export function wasm(): WasmBackend {
+  return wasmInstance ??= new WasmBackend();
+}
+
 /**
  * The backend for a choice. "auto" takes WebGPU only on a hardware adapter and
- * says why when it falls back to the CPU; "webgpu" fails with a reason when no
- * adapter is there. `log` receives one line about the decision.
+ * otherwise the fast CPU backend, wasm, saying why; "webgpu" fails with a
+ * reason when no adapter is there; "cpu" is the readable reference. `log`
+ * receives one line about the decision.
  */
 export async function selectBackend(
   choice: BackendChoice = "cpu",
@@ -27,8 +36,18 @@ export async function selectBackend(
     throw new Error(`unknown backend "${choice}": choose one of ${backendChoices.join(", ")}`);
   }
   if (choice === "cpu") return cpu;
+  if (choice === "wasm") return wasm();
   const { requestWebGpuBackend } = await import("./webgpu.ts");
-  return await requestWebGpuBackend(choice, log) ?? cpu;
+  return await requestWebGpuBackend(choice, log) ?? wasm();
+}
+
+/**
+ * The backend the chapters and notebooks run on by default: `selectBackend("auto")`
+ * (a hardware GPU where one is present, else wasm), with its one line about the
+ * choice sent to `log` (by default nowhere, so that a notebook cell stays quiet).
+ */
+export function defaultBackend(log: (line: string) => void = () => {}): Promise<Backend> {
+  return selectBackend("auto", log);
 }
 
 export interface TensorOptions {

@@ -12,7 +12,12 @@
  */
 import type { Backend } from "../backend/backend.ts";
 import type { Dataset } from "../data/dataset.ts";
-import type { Parameter } from "../layers/layer.ts";
+import {
+  type Parameter,
+  restoreTrainingModes,
+  setTrainingMode,
+  trainableParameters,
+} from "../layers/layer.ts";
 import type { Sequential } from "../layers/sequential.ts";
 import type { Loss } from "../losses.ts";
 import { gatherRows, scale } from "../ops.ts";
@@ -69,8 +74,21 @@ import {
  */
 export async function train(options: TrainOptions): Promise<History> {
   const run = prepareRun(options);
+  const { model, history } = run;
+  // Dropout and its kind drop values in the steps; evaluate() switches them off for validation.
+  const modesBefore = setTrainingMode(model, true);
+  try {
+    await trainEpochs(run, options.epochs);
+  } finally {
+    restoreTrainingModes(modesBefore);
+  }
+  return history;
+}
+
+/** The epochs of a prepared run, each with its validation pass and hooks. */
+async function trainEpochs(run: Run, epochs: number): Promise<void> {
   const { model, loss, validation, hooks, progress, history } = run;
-  for (let epoch = 1; epoch <= options.epochs && run.step < run.maxSteps; epoch++) {
+  for (let epoch = 1; epoch <= epochs && run.step < run.maxSteps; epoch++) {
     const started = performance.now();
     const sums = await trainEpoch(run, epoch);
     const record: EpochRecord = {
@@ -91,7 +109,6 @@ export async function train(options: TrainOptions): Promise<History> {
     for (const hook of hooks) await hook.onEpochEnd?.(record, model);
   }
   progress.done();
-  return history;
 }
 
 /** What stays the same through a run, and the step count that grows. */
@@ -154,10 +171,18 @@ function prepareRun(options: TrainOptions): Run {
   const warning = softmaxBeforeLossWarning(model, loss);
   if (warning) warnOnce(warning);
 
-  const parameters = model.parameters();
-  const backend = parameters[0]?.value.backend;
+  const allParameters = model.parameters();
+  const backend = allParameters[0]?.value.backend;
   if (!backend) throw new Error("train: the model has no parameters");
-  if (parameters.some((p) => p.value.dtype !== "float32")) {
+  // Frozen layers' parameters are not handed to the optimiser (and get no gradient).
+  const parameters = trainableParameters(model);
+  if (parameters.length === 0) {
+    throw new Error(
+      "train: every layer of the model is frozen, so nothing would change; unfreeze() " +
+        "the layers to train (e.g. the head)",
+    );
+  }
+  if (allParameters.some((p) => p.value.dtype !== "float32")) {
     throw new Error(
       "train: the model's parameters are float64; training runs in float32 (float64 is for gradcheck)",
     );
@@ -179,7 +204,8 @@ function prepareRun(options: TrainOptions): Run {
     maxSteps,
     progress: new Progress(options.progress ?? "auto", options.label ?? "train", epochs),
     history: { epochs: [] },
-    checkEachStep: backend.name === "cpu",
+    // A read is free on the CPU backends (cpu, wasm); WebGPU pays about 12 ms, so it checks per epoch.
+    checkEachStep: backend.name !== "webgpu",
     stepsPerEpoch: Math.ceil(trainSet.count / batchSize),
     step: 0,
   };
