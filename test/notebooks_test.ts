@@ -31,7 +31,7 @@ async function missingTooling(): Promise<string | null> {
     }
     return null;
   } catch {
-    return "Jupyter is not installed (see the README's notebook section, or run `deno task doctor`)";
+    return "Jupyter is not installed (see the README's notebook section, or run `deno task setup-check`)";
   }
 }
 
