@@ -1,6 +1,11 @@
 /**
- * Progress on stderr: a bar redrawn in place in a terminal, or one line per
- * epoch elsewhere (a notebook, a log).
+ * Progress: a bar redrawn in place in a terminal (stderr), one line per epoch
+ * in a log (stderr), and in a Jupyter notebook one line on the cell's normal
+ * output that is rewritten in place each epoch, so that a run shows as a single
+ * line (stderr would show as a pink, error-looking block, one line per epoch).
+ *
+ * The loss and accuracy it shows are the epoch's running means over the
+ * training batches (the weights change as they are summed, as Keras reports).
  *
  * @module
  */
@@ -12,6 +17,10 @@ const progressModes: readonly ProgressMode[] = ["auto", "bar", "epochs", "none"]
 export class Progress {
   readonly mode: Exclude<ProgressMode, "auto">;
   #lastDraw = 0;
+  /** In a notebook: the display this run's line is written to and rewritten in. */
+  readonly #notebook = jupyterKernel();
+  readonly #displayId = `progress-${crypto.randomUUID()}`;
+  #shown = false;
 
   constructor(mode: ProgressMode, readonly label: string, readonly epochs: number) {
     if (!progressModes.includes(mode)) {
@@ -45,9 +54,19 @@ export class Progress {
       parts.push(`val acc ${record.validationAccuracy.toFixed(4)}`);
     }
     parts.push(`${record.seconds.toFixed(1)} s`);
-    // A line per epoch goes through console.error, which a notebook kernel also shows.
-    if (this.mode === "bar") write("\r\x1b[2K" + parts.join("  ") + "\n");
-    else console.error(parts.join("  "));
+    const line = parts.join("  ");
+    if (this.mode === "bar") write("\r\x1b[2K" + line + "\n");
+    else if (this.#notebook) {
+      const text = `${line}   (training: running means over the epoch's batches)`;
+      const type = this.#shown ? "update_display_data" : "display_data";
+      this.#shown = true;
+      // Fire and forget: the kernel sends messages in order, and a step must not wait on it.
+      Promise.resolve(this.#notebook.broadcast(type, {
+        data: { "text/plain": text },
+        metadata: {},
+        transient: { display_id: this.#displayId },
+      })).catch(() => {});
+    } else console.error(line);
   }
 
   /** After a bar, end the line so that what follows starts on its own. */
@@ -57,6 +76,15 @@ export class Progress {
   }
 
   done(): void {}
+}
+
+/** `Deno.jupyter` exists only under `deno jupyter`; elsewhere reading it throws. */
+function jupyterKernel(): typeof Deno.jupyter | undefined {
+  try {
+    return Deno.jupyter;
+  } catch {
+    return undefined;
+  }
 }
 
 const encoder = new TextEncoder();
