@@ -173,7 +173,7 @@ Deno.test({
         const [xt, wt, bt] = [[x, [m, k]], [w, [k, n]], [b, [n]]].map(([values, shape]) =>
           backend.fromValues(values as Float32Array, shape as number[], "float32")
         );
-        const fused = await backend.linear(xt, wt, bt).data();
+        const fused = await backend.linear!(xt, wt, bt).data();
         const separate = await backend.binary("add", backend.matmul(xt, wt, false, false), bt)
           .data();
         assert.deepEqual(fused, separate, `linear ${m}x${k}x${n} on ${backend.description}`);
@@ -229,14 +229,17 @@ Deno.test("wasm: im2col, col2im and max pooling give the reference's values", as
   };
   const values = randomValues(2 * 5 * 4 * 3, 90);
   const [x, xc] = [wasm(), cpu].map((b) => b.fromValues(values, [2, 5, 4, 3], "float32"));
-  const cols = wasm().im2col(x, g), colsReference = cpu.im2col!(xc, g);
+  const cols = wasm().im2col!(x, g), colsReference = cpu.im2col!(xc, g);
   assert.deepEqual(cols.shape, colsReference.shape);
   assert.deepEqual(await cols.data(), await colsReference.data());
-  assert.deepEqual(await wasm().col2im(cols, g).data(), await cpu.col2im!(colsReference, g).data());
-  const pooled = wasm().maxPool(x, g), pooledReference = cpu.maxPool!(xc, g);
+  assert.deepEqual(
+    await wasm().col2im!(cols, g).data(),
+    await cpu.col2im!(colsReference, g).data(),
+  );
+  const pooled = wasm().maxPool!(x, g), pooledReference = cpu.maxPool!(xc, g);
   assert.deepEqual(await pooled.output.data(), await pooledReference.output.data());
   assert.deepEqual(await pooled.argmax.data(), await pooledReference.argmax.data());
-  const back = wasm().maxPoolBackward(pooled.output, pooled.argmax, g);
+  const back = wasm().maxPoolBackward!(pooled.output, pooled.argmax, g);
   const backReference = cpu.maxPoolBackward!(pooledReference.output, pooledReference.argmax, g);
   assert.deepEqual(await back.data(), await backReference.data());
 });

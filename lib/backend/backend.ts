@@ -40,27 +40,43 @@ export type UnaryOp =
  */
 export type BinaryOp = "add" | "sub" | "mul" | "div" | "equal" | "greater" | "maximum";
 
+/** How a reduction combines the values it visits. */
 export type Reduction = "sum" | "max" | "mean";
 
+/** The settings of one Adam update (Kingma and Ba's names). */
 export interface AdamHyper {
+  /** Step size α. */
   learningRate: number;
+  /** Decay of the running mean of the gradient. */
   beta1: number;
+  /** Decay of the running mean of the squared gradient. */
   beta2: number;
+  /** Added to √v̂ so the step never divides by zero. */
   epsilon: number;
+  /** L2 weight decay λ, added to the gradient as λ w. */
   weightDecay: number;
   /** 1-based step count, for bias correction. */
   step: number;
 }
 
+/**
+ * The kernels every backend implements. Shapes are checked in lib/ops.ts before a kernel runs;
+ * kernels trust them. Every tensor a kernel returns is new, except the in-place updates.
+ */
 export interface Backend {
-  readonly name: "cpu" | "webgpu";
+  /** Which backend: the readable reference, the fast CPU path, or the GPU. */
+  readonly name: "cpu" | "wasm" | "webgpu";
   /** What it runs on, e.g. "JavaScript on the CPU" or the GPU adapter's name. */
   readonly description: string;
 
   // Memory -----------------------------------------------------------------
+  /** A tensor holding `values` (row-major) with this shape and dtype. */
   fromValues(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor;
+  /** A tensor of zeros. */
   zeros(shape: readonly number[], dtype: DType): Tensor;
+  /** The values, copied into JavaScript (a GPU round trip on WebGPU). */
   read(t: Tensor): Promise<TypedArray>;
+  /** Frees the storage (called once the last view of it is disposed). */
   release(t: Tensor): void;
   /**
    * Same storage, new shape (sizes must match). Construct the result with
@@ -74,9 +90,16 @@ export interface Backend {
   // Linear algebra ------------------------------------------------------------
   /** op(a) op(b) where op transposes when asked; a, b are 2-D. */
   matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor;
+  /**
+   * Optional: x w + bias in one kernel (x [rows, in], w [in, out], bias [out]),
+   * equal to add(matmul(x, w), bias). `ops.linear` falls back to those two.
+   */
+  linear?(x: Tensor, w: Tensor, bias: Tensor): Tensor;
 
   // Element-wise ----------------------------------------------------------------
+  /** op applied to every element; `a` and `b` are the op's scalar parameters. */
   unary(op: UnaryOp, x: Tensor, a: number, b: number): Tensor;
+  /** op applied element by element, `b` broadcast as {@link BinaryOp} describes. */
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor;
 
   // Reductions ----------------------------------------------------------------
@@ -123,4 +146,32 @@ export interface Backend {
   addInPlace(target: Tensor, source: Tensor): void;
   /** Copy source's values into target, in place. */
   assign(target: Tensor, source: Tensor): void;
+
+  // Convolution and pooling (NHWC; see lib/layers/conv.ts) -------------------------
+  // Optional while other backends catch up: lib/layers/conv.ts names the missing kernel.
+  /** Patches of x [N, H, W, C] as rows: [N·outH·outW, kernelH·kernelW·C]; padding reads 0. */
+  im2col?(x: Tensor, g: WindowGeometry): Tensor;
+  /** The adjoint of im2col: each patch row summed back into [N, H, W, C]. */
+  col2im?(cols: Tensor, g: WindowGeometry): Tensor;
+  /** Window maxima [N, outH, outW, C] and, as floats, each maximum's flat index into x. */
+  maxPool?(x: Tensor, g: WindowGeometry): { output: Tensor; argmax: Tensor };
+  /** dx [N, H, W, C]: each dy value added at its window's argmax, zero elsewhere. */
+  maxPoolBackward?(dy: Tensor, argmax: Tensor, g: WindowGeometry): Tensor;
+}
+
+/** Where a sliding window (a convolution's kernel, a pooling window) reads, in NHWC. */
+export interface WindowGeometry {
+  batch: number;
+  height: number;
+  width: number;
+  channels: number;
+  kernelHeight: number;
+  kernelWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  /** Rows and columns of zeros before the image (after it, whatever the output size needs). */
+  padTop: number;
+  padLeft: number;
+  outHeight: number;
+  outWidth: number;
 }

@@ -11,14 +11,17 @@ import { WasmBackend } from "./wasm/backend.ts";
 import type { DType, Tensor } from "../tensor.ts";
 
 export type { Backend } from "./backend.ts";
+/** What `--backend` accepts: a backend by name, or "auto" (a hardware GPU, else wasm). */
 export type BackendChoice = "cpu" | "webgpu" | "auto" | "wasm";
+/** Every {@link BackendChoice}, for messages and argument checks. */
 export const backendChoices: readonly BackendChoice[] = ["cpu", "webgpu", "auto", "wasm"];
 
+/** The readable reference backend: plain TypeScript loops over typed arrays. */
 export const cpu: Backend = new CpuBackend();
 
 let wasmInstance: WasmBackend | null = null;
 /** The WebAssembly SIMD backend: one instance (one memory) per process, made on first use. */
-export function wasm(): WasmBackend {
+export function wasm(): Backend {
   return wasmInstance ??= new WasmBackend();
 }
 
@@ -50,12 +53,27 @@ export function defaultBackend(log: (line: string) => void = () => {}): Promise<
   return selectBackend("auto", log);
 }
 
+/** Where a new tensor lives and its element type. */
 export interface TensorOptions {
+  /** The backend to create it on (default: the CPU reference). */
   backend?: Backend;
+  /** float32 (default) or float64 (gradient checks). */
   dtype?: DType;
 }
 
-/** A tensor from values (row-major) and a shape, on the CPU unless told otherwise. */
+/**
+ * A tensor from values (row-major) and a shape, on the CPU unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const t = tensor([1, 2, 3, 4, 5, 6], [2, 3], { dtype: "float64" });
+ * assert.deepEqual(t.shape, [2, 3]);
+ * assert.deepEqual(Array.from(await t.data()), [1, 2, 3, 4, 5, 6]);
+ * assert.throws(() => tensor([1, 2, 3], [2, 2]), /3 values cannot fill shape \[2, 2\]/);
+ * ```
+ */
 export function tensor(
   values: ArrayLike<number>,
   shape: readonly number[],
@@ -69,6 +87,7 @@ export function tensor(
   return backend.fromValues(values, shape, dtype);
 }
 
+/** A tensor of zeros, on the CPU unless told otherwise. */
 export function zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
   const { backend = cpu, dtype = "float32" } = options;
   return backend.zeros(shape, dtype);
