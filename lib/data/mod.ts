@@ -36,6 +36,16 @@ export {
 } from "./transforms.ts";
 export { gaussianBlobs, regression1d, xorDataset } from "./synthetic.ts";
 export {
+  cachedPca,
+  covariance,
+  explainedVarianceRatio,
+  fitPca,
+  leadingEigenvectors,
+  type PcaModel,
+  projectPca,
+  symmetricEigen,
+} from "./pca.ts";
+export {
   proportionalAllocation,
   seededRandom,
   shuffleInPlace,
