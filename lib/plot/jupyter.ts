@@ -40,7 +40,8 @@ export async function show(spec: VegaLiteSpec): Promise<void> {
   }
   const { data, metadata } = await mimeBundle(spec);
   // display() cannot carry metadata; a display_data message is what it sends, with it.
-  await jupyter.broadcast("display_data", { data, metadata, transient: {} });
+  jupyter.broadcast("display_data", { data, metadata, transient: {} });
+  await letTheKernelSend();
 }
 
 /**
@@ -57,6 +58,7 @@ export async function showText(text: string | string[]): Promise<void> {
     return;
   }
   await jupyter.display({ "text/plain": body }, { raw: true });
+  await letTheKernelSend();
 }
 
 /** A table of rows (objects with the same keys), as aligned text and, in notebooks, HTML. */
@@ -84,6 +86,16 @@ export async function showTable(rows: Record<string, unknown>[]): Promise<void> 
         .join("")
     }</tbody></table>`;
   await jupyter.display({ "text/plain": text, "text/html": html }, { raw: true });
+  await letTheKernelSend();
+}
+
+/**
+ * The kernel sends a display message from a queue, not while the call returns: a cell whose last
+ * act is a display can end (and a headless run, nbconvert, stop listening) before the message is
+ * out. A short pause lets it go first.
+ */
+function letTheKernelSend(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 /**
