@@ -6,7 +6,13 @@
  * lavapipe, and SwiftShader, emulate a GPU on the CPU, more slowly than the
  * CPU backend itself, so "auto" says so and returns null (the CPU). Asking
  * for "webgpu" explicitly accepts them: that is how the parity tests run on
- * machines without a GPU. No adapter at all is an error then.
+ * machines without a GPU. No adapter at all is an error then. On a software
+ * adapter, "webgpu" first times a training step's kernels on it and on the
+ * CPU (about a second) and says how much longer the run will take.
+ *
+ * When the program unloads, every device made here is destroyed with its
+ * buffers (releaseWebGpu), so that the process exit has no GPU state left to
+ * tear down.
  *
  * Deno (2.x) needs no flag and no permission for WebGPU: `navigator.gpu` is
  * there in plain `deno run` and `deno test`. On Linux it runs through Vulkan,
@@ -14,20 +20,16 @@
  * Mesa's llvmpipe serves it on machines with only libegl-mesa0 and libgl1-mesa-dri.
  */
 import type { Backend } from "./backend.ts";
+import type { Tensor } from "../tensor.ts";
+import { CpuBackend } from "./cpu.ts";
 import { adapterName, WebGpuBackend } from "./webgpu/backend.ts";
+import { isSoftwareAdapter } from "./webgpu/adapter.ts";
 
 export { WebGpuBackend } from "./webgpu/backend.ts";
-export type { WebGpuStats } from "./webgpu/backend.ts";
-
-const SOFTWARE_ADAPTERS = /llvmpipe|lavapipe|softpipe|swiftshader|software|microsoft basic render/i;
-
-/** True for an adapter that emulates a GPU on the CPU. */
-export function isSoftwareAdapter(info: GPUAdapterInfo, adapter?: GPUAdapter): boolean {
-  const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
-    (adapter as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter;
-  const names = [info.description, info.vendor, info.architecture, info.device].join(" ");
-  return fallback === true || SOFTWARE_ADAPTERS.test(names);
-}
+export type { WebGpuOptions, WebGpuStats } from "./webgpu/backend.ts";
+export { isSoftwareAdapter } from "./webgpu/adapter.ts";
+export { tilingNames, TILINGS } from "./webgpu/matmul.ts";
+export type { Tiling, TilingName } from "./webgpu/matmul.ts";
 
 export interface Adapter {
   adapter: GPUAdapter | null;
@@ -63,6 +65,26 @@ export async function findAdapter(): Promise<Adapter> {
   }
 }
 
+/** Every backend made here, with the device it owns, for releaseWebGpu(). */
+const created: WebGpuBackend[] = [];
+
+/**
+ * Destroy every buffer and device made here. Called when the program unloads,
+ * so that the GPU driver is not torn down by the process exit while the
+ * device and its buffers are still alive (see BENCHMARKS.md, "the abort at
+ * exit"). Using a backend afterwards is an error.
+ */
+export function releaseWebGpu(): void {
+  for (const backend of created.splice(0)) {
+    backend.destroy();
+    backend.device.destroy();
+  }
+  adapterPromise = null;
+  backendPromise = null;
+}
+
+globalThis.addEventListener("unload", releaseWebGpu);
+
 async function createBackend(adapter: GPUAdapter): Promise<WebGpuBackend> {
   // Ask for the adapter's largest buffers: the defaults (128 MiB per binding,
   // 256 MiB per buffer) are smaller than a training set of images.
@@ -70,7 +92,11 @@ async function createBackend(adapter: GPUAdapter): Promise<WebGpuBackend> {
   const device = await adapter.requestDevice({
     requiredLimits: { maxStorageBufferBindingSize, maxBufferSize },
   });
-  return new WebGpuBackend(device, adapter.info);
+  const backend = new WebGpuBackend(device, adapter.info, {
+    software: isSoftwareAdapter(adapter.info, adapter),
+  });
+  created.push(backend);
+  return backend;
 }
 
 /** The shared WebGPU backend on whatever adapter there is, software included; null when none. */
@@ -79,15 +105,101 @@ export async function webGpuBackendIfAvailable(): Promise<WebGpuBackend | null> 
   return adapter ? await (backendPromise ??= createBackend(adapter)) : null;
 }
 
+/** Milliseconds the same work took on WebGPU and on the CPU backend. */
+export interface ProbeTiming {
+  webGpuMs: number;
+  cpuMs: number;
+  /** What the work was, for the message. */
+  work: string;
+}
+
+const PROBE_REPEATS = 2;
+
+/**
+ * The kernels of one SGD step of a 784-128-10 MLP on a batch of 128 (the
+ * chapters' model): its five products and its element-wise work, on
+ * made-up values. The loss kernels are left out: they are small.
+ */
+function probeStep(b: Backend, x: Tensor, w1: Tensor, bias1: Tensor, w2: Tensor): void {
+  const kept: Tensor[] = [];
+  const keep = (t: Tensor) => (kept.push(t), t);
+  const z1 = keep(b.matmul(x, w1, false, false));
+  const h = keep(b.unary("relu", keep(b.binary("add", z1, bias1)), 0, 0));
+  const out = keep(b.matmul(h, w2, false, false));
+  const dOut = keep(b.unary("scale", out, 1 / 128, 0));
+  const dW2 = keep(b.matmul(h, dOut, true, false));
+  const dh = keep(
+    b.binary("mul", keep(b.matmul(dOut, w2, false, true)), keep(b.unary("step", z1, 0, 0))),
+  );
+  const dW1 = keep(b.matmul(x, dh, true, false));
+  const db1 = keep(b.reduceRows("sum", dh));
+  b.sgdUpdate(w1, dW1, 1e-9, 0);
+  b.sgdUpdate(w2, dW2, 1e-9, 0);
+  b.sgdUpdate(bias1, db1, 1e-9, 0);
+  for (const t of kept) t.dispose();
+}
+
+/**
+ * Time PROBE_REPEATS steps' kernels (probeStep) on both backends: about a
+ * second on llvmpipe. The WebGPU ones are recorded together and read once,
+ * less the cost of a read alone: a training step reads nothing back.
+ */
+export async function probeSpeed(backend: WebGpuBackend): Promise<ProbeTiming> {
+  const values = (count: number, scale: number) =>
+    Float32Array.from({ length: count }, (_, i) => scale * ((i % 7) - 3));
+  const cpu = new CpuBackend();
+  const timeOn = async (b: Backend, readMs: number) => {
+    const x = b.fromValues(values(128 * 784, 0.1), [128, 784], "float32");
+    const w1 = b.fromValues(values(784 * 128, 0.01), [784, 128], "float32");
+    const bias1 = b.zeros([128], "float32");
+    const w2 = b.fromValues(values(128 * 10, 0.01), [128, 10], "float32");
+    // Compile the shaders, fill the pool, let V8 optimise the CPU loops.
+    for (let r = 0; r < 2; r++) probeStep(b, x, w1, bias1, w2);
+    await b.zeros([1], "float32").data();
+    const started = performance.now();
+    for (let r = 0; r < PROBE_REPEATS; r++) probeStep(b, x, w1, bias1, w2);
+    await b.zeros([1], "float32").data();
+    const ms = Math.max(performance.now() - started - readMs, 0.01);
+    for (const t of [x, w1, bias1, w2]) t.dispose();
+    return ms;
+  };
+  let readMs = performance.now();
+  await backend.zeros([1], "float32").data();
+  readMs = performance.now() - readMs;
+  return {
+    webGpuMs: await timeOn(backend, readMs),
+    cpuMs: await timeOn(cpu, 0),
+    work: `the kernels of ${PROBE_REPEATS} training steps of a 784-128-10 MLP, batch 128`,
+  };
+}
+
+/** Below this ratio a software adapter is called "about as fast as the CPU backend". */
+const SAME_SPEED_RATIO = 1.5;
+
+/** What a run on a software adapter should expect, from a probe's timings. */
+export function slowdownMessage(timing: ProbeTiming): string {
+  const ratio = timing.webGpuMs / timing.cpuMs;
+  const measured = `a quick probe (${timing.work}) took ${timing.webGpuMs.toFixed(0)} ms on it ` +
+    `and ${timing.cpuMs.toFixed(0)} ms on the CPU backend`;
+  if (ratio < SAME_SPEED_RATIO) {
+    return `${measured}: about as fast, so expect this run to take about as long as with --backend=cpu`;
+  }
+  const times = ratio < 10 ? ratio.toFixed(1) : ratio.toFixed(0);
+  return `${measured}: expect this run to take about ${times} times as long as with --backend=cpu`;
+}
+
 /**
  * The backend for "webgpu" or "auto" (see the module comment), with one line to
  * `log` about the decision. `adapterSource` replaces the shared adapter (tests
- * use it to pretend there is none, or a software one).
+ * use it to pretend there is none, or a software one). On a software adapter
+ * the line says how much slower than the CPU backend to expect, measured by
+ * `probe` before any long run starts.
  */
 export async function requestWebGpuBackend(
   choice: "webgpu" | "auto",
   log: (line: string) => void,
   adapterSource?: () => Promise<Adapter>,
+  probe: (backend: WebGpuBackend) => Promise<ProbeTiming> = probeSpeed,
 ): Promise<Backend | null> {
   const { adapter, software, reason } = adapterSource
     ? await adapterSource()
@@ -110,10 +222,13 @@ export async function requestWebGpuBackend(
   const backend = adapterSource
     ? await createBackend(adapter)
     : await (backendPromise ??= createBackend(adapter));
-  log(
-    `backend ${choice}: WebGPU on ${name}${
-      software ? " (a software renderer: correct but slow)" : ""
-    }`,
-  );
+  if (software) {
+    log(
+      `backend ${choice}: WebGPU on ${name}, a software renderer on the CPU (correct but slow); ` +
+        slowdownMessage(await probe(backend)),
+    );
+  } else {
+    log(`backend ${choice}: WebGPU on ${name}`);
+  }
   return backend;
 }

@@ -8,32 +8,49 @@
  * tensor into a staging buffer, submits, and waits for the map (about 12 ms
  * whatever the size): so reads are rare, and never per step.
  *
+ * Fewer dispatches: `linear` adds the bias in the matmul's epilogue, and a
+ * step's optimiser updates are queued and recorded as one dispatch (see
+ * #update).
+ *
  * Memory comes from a pool keyed by size (pool.ts): a tensor's buffer goes
  * back to the pool when the tensor is disposed, and the next step's tensors of
  * the same size take it again, so memory stops growing after the first steps.
  */
 import { checkValuesFitShape, type DType, sizeOf, Tensor, type TypedArray } from "../../tensor.ts";
 import type { AdamHyper, Backend, BinaryOp, Reduction, UnaryOp } from "../backend.ts";
-import { MATMUL_TILE, matmulParams, matmulShader } from "./matmul.ts";
+import {
+  fitsLimits,
+  matmulParams,
+  type MatmulPlan,
+  matmulShader,
+  planMatmul,
+  splitSumShader,
+  tileCols,
+  tileRows,
+  type Tiling,
+  type TilingName,
+  TILINGS,
+} from "./matmul.ts";
+import { isSoftwareAdapter } from "./adapter.ts";
 import { BufferPool, type PoolStats, StagingPool, UniformArena } from "./pool.ts";
 import {
-  adamShader,
   addInPlaceShader,
   argmaxRowsShader,
   binaryShader,
   Broadcast,
   ELEMENTWISE_WORKGROUP,
   gatherRowsShader,
-  momentumShader,
   oneHotShader,
   pickColumnsShader,
   reduceAllShader,
   reduceColumnsShader,
   reduceRowsShader,
-  sgdShader,
   sliceColumnsShader,
   softmaxShader,
   unaryShader,
+  updateBuffers,
+  type UpdateKind,
+  updateShader,
 } from "./shaders.ts";
 
 /** A buffer, or a window of one, to bind to a kernel. */
@@ -79,6 +96,27 @@ export class WebGpuBackend implements Backend {
   readonly #bufferIds = new WeakMap<GPUBuffer, number>();
   #nextBufferId = 0;
   #deviceError: string | null = null;
+  #destroyed = false;
+  #queuedUpdates: {
+    kind: UpdateKind;
+    key: string;
+    hyper: number[];
+    sizes: number[];
+    buffers: GPUBuffer[];
+  } | null = null;
+  readonly #dispatchesByKernel = new Map<string, number>();
+  /**
+   * What uploaded values a buffer holds, kept while nothing on the GPU writes
+   * it: the labels uploaded once per dataset, and the batches gathered from
+   * them, carry it to pickColumns and oneHot, which check their class indices
+   * against it without reading anything back.
+   */
+  readonly #uploadedRanges = new WeakMap<GPUBuffer, ValueRange>();
+
+  /** The matmul tilings this backend chooses from, per product (see matmul.ts). */
+  readonly tilings: readonly Tiling[];
+  readonly software: boolean;
+  readonly #forcedSplits: number | undefined;
 
   /**
    * Several backends may share one device, each with its own pool (tests do).
@@ -87,9 +125,12 @@ export class WebGpuBackend implements Backend {
   constructor(
     readonly device: GPUDevice,
     readonly adapterInfo: GPUAdapterInfo,
-    options: { maxBindingBytes?: number } = {},
+    options: WebGpuOptions = {},
   ) {
     this.description = describeAdapter(adapterInfo);
+    this.software = options.software ?? isSoftwareAdapter(adapterInfo);
+    this.tilings = chooseTilings(device.limits, this.software, options.tiling ?? "auto");
+    this.#forcedSplits = options.splits;
     this.pool = new BufferPool(device);
     this.#staging = new StagingPool(device);
     this.#uniforms = new UniformArena(device, device.limits.minUniformBufferOffsetAlignment);
@@ -116,12 +157,34 @@ export class WebGpuBackend implements Backend {
     };
   }
 
+  /** Dispatches so far by kernel (e.g. "matmul_tile128k16_bias"), for the benchmark. */
+  dispatchesByKernel(): Map<string, number> {
+    return new Map(this.#dispatchesByKernel);
+  }
+
   /** Give free pooled buffers back to the GPU; returns the bytes freed. */
   trim(): number {
     this.flush();
     // Cached bind groups may name the buffers about to go.
     this.#bindGroups.clear();
     return this.pool.trim();
+  }
+
+  /**
+   * Drop what is recorded and not submitted, then destroy every buffer this backend made
+   * (tensors still alive included) and forget its pipelines. The device is
+   * its owner's to destroy: several backends may share it.
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#endPass();
+    this.#encoder = null; // dropped unsubmitted: nothing may run after this
+    this.#bindGroups.clear();
+    this.#kernels.clear();
+    this.pool.destroyAll();
+    this.#staging.destroyAll();
+    this.#uniforms.destroy();
   }
 
   // Memory -------------------------------------------------------------------------
@@ -136,6 +199,7 @@ export class WebGpuBackend implements Backend {
       >;
     const buffer = this.pool.acquire(size * 4, true);
     if (size > 0) this.device.queue.writeBuffer(buffer, 0, data, 0, size);
+    this.#uploadedRanges.set(buffer, valueRange(data, size));
     return this.#wrap(buffer, shape);
   }
 
@@ -169,6 +233,8 @@ export class WebGpuBackend implements Backend {
 
   /** Called once per storage, when the tensor and all its views are disposed. */
   release(t: Tensor): void {
+    this.#recordQueuedUpdates(); // they may read this buffer
+    this.#uploadedRanges.delete(bufferOf(t));
     this.pool.release(bufferOf(t), this.#encoder !== null);
   }
 
@@ -178,6 +244,7 @@ export class WebGpuBackend implements Backend {
   }
 
   flush(): void {
+    this.#recordQueuedUpdates();
     if (!this.#encoder) return;
     this.#endPass();
     this.#uniforms.upload(this.device.queue);
@@ -193,24 +260,63 @@ export class WebGpuBackend implements Backend {
 
   matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor {
     requireFloat32s("matmul", a, b);
+    return this.#matmul(a, b, transposeA, transposeB, null);
+  }
+
+  /** x W + bias in one dispatch: the bias is added in the matmul's epilogue. */
+  linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+    requireFloat32s("linear", x, weight, bias);
+    return this.#matmul(x, weight, false, false, bias);
+  }
+
+  /** How a product of these sizes runs (for tests and the benchmark). */
+  planMatmul(m: number, k: number, n: number): MatmulPlan {
+    return planMatmul(m, k, n, {
+      software: this.software,
+      tilings: this.tilings,
+      forcedSplits: this.#forcedSplits,
+    });
+  }
+
+  #matmul(
+    a: Tensor,
+    b: Tensor,
+    transposeA: boolean,
+    transposeB: boolean,
+    bias: Tensor | null,
+  ): Tensor {
+    const op = bias ? "linear" : "matmul";
     const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
     const n = transposeB ? b.shape[0] : b.shape[1];
     const out = this.#output(m * n, [m, n]);
     if (m === 0 || n === 0) return out;
-    const [left, right, result] = [
-      this.#bound(a, "matmul"),
-      this.#bound(b, "matmul"),
-      bufferOf(out),
-    ];
+    const { tiling, splits, kChunk } = this.planMatmul(m, k, n);
+    const [left, right] = [this.#bound(a, op), this.#bound(b, op)];
+    const biasBinding = bias ? [this.#bound(bias, op)] : [];
+    // A split writes its partial products to a scratch [splits, m, n] and sums them after.
+    const scratch = splits > 1 ? this.pool.acquire(splits * m * n * 4, false) : null;
+    const result = scratch ?? bufferOf(out);
+    const fused = bias !== null && scratch === null;
     this.#dispatch(
-      "matmul",
-      matmulShader,
-      matmulParams(m, k, n, transposeA, transposeB),
+      `matmul_${tiling.name}${fused ? "_bias" : ""}`,
+      () => matmulShader(tiling, fused),
+      matmulParams(m, k, n, transposeA, transposeB, kChunk),
       [],
       // Each as scalars and as vec4s (see matmul.ts).
-      [left, left, right, right, result, result],
-      [Math.ceil(n / MATMUL_TILE), Math.ceil(m / MATMUL_TILE)],
+      [left, left, right, right, result, result, ...(fused ? biasBinding : [])],
+      [Math.ceil(n / tileCols(tiling)), Math.ceil(m / tileRows(tiling)), splits],
     );
+    if (scratch) {
+      this.#elementwise(
+        `splitSum${bias ? "_bias" : ""}`,
+        () => splitSumShader(bias !== null, ELEMENTWISE_WORKGROUP),
+        [m * n, n, splits],
+        [],
+        [scratch, bufferOf(out), ...biasBinding],
+        m * n,
+      );
+      this.pool.release(scratch, true);
+    }
     return out;
   }
 
@@ -302,6 +408,7 @@ export class WebGpuBackend implements Backend {
   pickColumns(x: Tensor, labels: Tensor): Tensor {
     requireFloat32s("pickColumns", x, labels);
     const [rows, cols] = x.shape;
+    this.#checkClassIndices("pickColumns", labels, cols);
     const out = this.#output(rows, [rows]);
     this.#elementwise("pickColumns", pickColumnsShader, [rows, cols], [], [
       this.#bound(x, "pickColumns"),
@@ -314,6 +421,7 @@ export class WebGpuBackend implements Backend {
   oneHot(labels: Tensor, classes: number, dtype: DType): Tensor {
     requireFloat32s("oneHot", labels);
     requireFloat32("oneHot", dtype);
+    this.#checkClassIndices("oneHot", labels, classes);
     const count = labels.size * classes;
     const out = this.#output(count, [labels.size, classes]);
     this.#elementwise("oneHot", oneHotShader, [count, classes], [], [
@@ -356,6 +464,9 @@ export class WebGpuBackend implements Backend {
         bufferOf(out),
       ], count);
     }
+    // The rows gathered hold some of the source's values (and so its class indices).
+    const range = this.#uploadedRanges.get(bufferOf(x));
+    if (range) this.#uploadedRanges.set(bufferOf(out), range);
     return out;
   }
 
@@ -375,10 +486,7 @@ export class WebGpuBackend implements Backend {
 
   sgdUpdate(param: Tensor, grad: Tensor, learningRate: number, weightDecay: number): void {
     requireFloat32s("sgdUpdate", param, grad);
-    this.#elementwise("sgd", sgdShader, [param.size], [learningRate, weightDecay], [
-      this.#bound(grad, "sgdUpdate"),
-      this.#bound(param, "sgdUpdate"),
-    ], param.size);
+    this.#update("sgd", [learningRate, weightDecay], param, [grad, param]);
   }
 
   momentumUpdate(
@@ -390,15 +498,11 @@ export class WebGpuBackend implements Backend {
     weightDecay: number,
   ): void {
     requireFloat32s("momentumUpdate", param, velocity, grad);
-    this.#elementwise("momentum", momentumShader, [param.size], [
-      learningRate,
-      momentum,
-      weightDecay,
-    ], [
-      this.#bound(grad, "momentumUpdate"),
-      this.#bound(param, "momentumUpdate"),
-      this.#bound(velocity, "momentumUpdate"),
-    ], param.size);
+    this.#update("momentum", [learningRate, momentum, weightDecay], param, [
+      grad,
+      param,
+      velocity,
+    ]);
   }
 
   adamUpdate(param: Tensor, m: Tensor, v: Tensor, grad: Tensor, hyper: AdamHyper): void {
@@ -415,16 +519,57 @@ export class WebGpuBackend implements Backend {
       1 - beta1 ** step,
       1 - beta2 ** step,
     ];
-    this.#elementwise("adam", adamShader, [param.size], values, [
-      this.#bound(grad, "adamUpdate"),
-      this.#bound(param, "adamUpdate"),
-      this.#bound(m, "adamUpdate"),
-      this.#bound(v, "adamUpdate"),
-    ], param.size);
+    this.#update("adam", values, param, [grad, param, m, v]);
+  }
+
+  /**
+   * Queue an update; consecutive updates of one kind with the same
+   * hyperparameters become one dispatch (see updateShader). The queue is
+   * recorded before anything else is: every other command, a flush, a read
+   * and a release record it first, so it runs exactly where it was asked for.
+   */
+  #update(kind: UpdateKind, hyper: number[], param: Tensor, tensors: Tensor[]): void {
+    this.#uploadedRanges.delete(bufferOf(param));
+    const key = `${kind}|${hyper.join(",")}`;
+    const perParameter = updateBuffers[kind].length;
+    const room = Math.min(
+      Math.floor(this.device.limits.maxStorageBuffersPerShaderStage / perParameter),
+      // The uniform slot holds 16 values: a count per parameter, then the hyperparameters.
+      16 - hyper.length,
+    );
+    const queued = this.#queuedUpdates;
+    const buffers = tensors.map((t) => this.#bound(t, `${kind}Update`));
+    if (
+      queued && (queued.key !== key || queued.sizes.length >= room ||
+        queued.buffers.some((b) => buffers.includes(b)))
+    ) {
+      this.#recordQueuedUpdates();
+    }
+    if (!this.#queuedUpdates) {
+      this.#queuedUpdates = { kind, key, hyper, sizes: [], buffers: [] };
+    }
+    this.#queuedUpdates.sizes.push(param.size);
+    this.#queuedUpdates.buffers.push(...buffers);
+  }
+
+  #recordQueuedUpdates(): void {
+    const queued = this.#queuedUpdates;
+    if (!queued) return;
+    this.#queuedUpdates = null;
+    const { kind, hyper, sizes, buffers } = queued;
+    this.#elementwise(
+      `${kind}_${sizes.length}`,
+      () => updateShader(kind, sizes.length),
+      sizes,
+      hyper,
+      buffers,
+      Math.max(...sizes),
+    );
   }
 
   addInPlace(target: Tensor, source: Tensor): void {
     requireFloat32s("addInPlace", target, source);
+    this.#uploadedRanges.delete(bufferOf(target));
     this.#elementwise("addInPlace", addInPlaceShader, [target.size], [], [
       this.#bound(source, "addInPlace"),
       this.#bound(target, "addInPlace"),
@@ -433,6 +578,9 @@ export class WebGpuBackend implements Backend {
 
   assign(target: Tensor, source: Tensor): void {
     requireFloat32s("assign", target, source);
+    const range = this.#uploadedRanges.get(bufferOf(source));
+    if (range && target.size <= source.size) this.#uploadedRanges.set(bufferOf(target), range);
+    else this.#uploadedRanges.delete(bufferOf(target));
     const bytes = Math.min(target.size, source.size) * 4;
     if (bytes > 0) {
       this.#copyCommand().copyBufferToBuffer(bufferOf(source), 0, bufferOf(target), 0, bytes);
@@ -447,7 +595,9 @@ export class WebGpuBackend implements Backend {
 
   /** A new tensor for a kernel to write (its buffer may be one that pending commands read first). */
   #output(size: number, shape: readonly number[]): Tensor {
-    return this.#wrap(this.pool.acquire(size * 4, false), shape);
+    const buffer = this.pool.acquire(size * 4, false);
+    this.#uploadedRanges.delete(buffer);
+    return this.#wrap(buffer, shape);
   }
 
   /** The tensor's buffer, checked against the largest binding the device allows. */
@@ -480,6 +630,7 @@ export class WebGpuBackend implements Backend {
   }
 
   #ensureEncoder(): GPUCommandEncoder {
+    this.#recordQueuedUpdates();
     if (this.#commands >= MAX_COMMANDS) this.flush();
     this.#commands++;
     return this.#encoder ??= this.device.createCommandEncoder();
@@ -504,9 +655,9 @@ export class WebGpuBackend implements Backend {
     integers: number[],
     floats: number[],
     bindings: Binding[],
-    groups: [number, number],
+    groups: [number, number] | [number, number, number],
   ): void {
-    if (groups[0] === 0 || groups[1] === 0) return;
+    if (groups[0] === 0 || groups[1] === 0 || groups[2] === 0) return;
     const kernel = this.#kernel(key, source);
     const encoder = this.#ensureEncoder();
     const uniform = this.#uniforms.write(floats, integers);
@@ -514,8 +665,9 @@ export class WebGpuBackend implements Backend {
     this.#pass ??= encoder.beginComputePass();
     this.#pass.setPipeline(kernel.pipeline);
     this.#pass.setBindGroup(0, bindGroup);
-    this.#pass.dispatchWorkgroups(groups[0], groups[1]);
+    this.#pass.dispatchWorkgroups(groups[0], groups[1], groups[2] ?? 1);
     this.#counts.dispatches++;
+    this.#dispatchesByKernel.set(key, (this.#dispatchesByKernel.get(key) ?? 0) + 1);
   }
 
   /**
@@ -581,6 +733,25 @@ export class WebGpuBackend implements Backend {
     this.#dispatch(key, source, [rows, cols], [], [this.#bound(x, op), bufferOf(out)], grid(rows));
   }
 
+  /**
+   * As on the CPU, a class index outside [0, classes) is an error (the kernel
+   * would read a neighbouring row). Only labels whose values were uploaded
+   * are checked: those computed on the GPU (argmax) are in range by
+   * construction, and checking them would need a read-back.
+   */
+  #checkClassIndices(op: string, labels: Tensor, classes: number): void {
+    const range = this.#uploadedRanges.get(bufferOf(labels));
+    if (!range) return;
+    const bad = range.firstNotWhole ??
+      (range.min < 0 ? range.min : range.max >= classes ? range.max : null);
+    if (bad !== null) {
+      throw new Error(
+        `${op}: the labels [${labels.shape}] hold class index ${bad}; class indices are ` +
+          `whole numbers 0..${classes - 1}`,
+      );
+    }
+  }
+
   #throwDeviceError(): void {
     if (this.#deviceError) {
       const message = this.#deviceError;
@@ -588,6 +759,64 @@ export class WebGpuBackend implements Backend {
       throw new Error(`webgpu: ${message}`);
     }
   }
+}
+
+export interface WebGpuOptions {
+  /** Lower the binding limit (tests use it to exercise windowed gathers). */
+  maxBindingBytes?: number;
+  /** A software adapter (llvmpipe; told from the adapter's name unless given): one tiling, no split-K. */
+  software?: boolean;
+  /** Force one matmul tiling (tests run the parity suite with each), or choose per adapter. */
+  tiling?: TilingName | "auto";
+  /** Force the number of k splits of every matmul (1: never split). */
+  splits?: number;
+}
+
+/**
+ * The tilings a backend picks from per product: on a software adapter one,
+ * the fastest measured on llvmpipe (tile128k16; tile64k8 where the device
+ * cannot hold it); on a GPU, the 128 x 128 tile with the longest k step the device's
+ * workgroup memory allows, then 64 x 64 and 32 x 32 for products too small
+ * to fill the GPU with large tiles.
+ */
+function chooseTilings(
+  limits: GPUSupportedLimits,
+  software: boolean,
+  choice: TilingName | "auto",
+): Tiling[] {
+  if (choice !== "auto") {
+    const tiling = TILINGS[choice];
+    if (!tiling) throw new Error(`webgpu: unknown matmul tiling "${choice}"`);
+    if (!fitsLimits(tiling, limits)) {
+      throw new Error(`webgpu: the matmul tiling "${choice}" needs more than this device allows`);
+    }
+    return [tiling];
+  }
+  if (software) {
+    return [fitsLimits(TILINGS.tile128k16, limits) ? TILINGS.tile128k16 : TILINGS.tile64k8];
+  }
+  const large = [TILINGS.tile128k16, TILINGS.tile128k8].find((t) => fitsLimits(t, limits));
+  return [...(large ? [large] : []), TILINGS.tile64k16, TILINGS.tile32].filter((t) =>
+    fitsLimits(t, limits)
+  );
+}
+
+/** The smallest and largest of uploaded values, and the first that is not a whole number. */
+interface ValueRange {
+  min: number;
+  max: number;
+  firstNotWhole: number | null;
+}
+
+function valueRange(values: Float32Array, size: number): ValueRange {
+  let min = Infinity, max = -Infinity, firstNotWhole: number | null = null;
+  for (let i = 0; i < size; i++) {
+    const v = values[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (firstNotWhole === null && !Number.isInteger(v)) firstNotWhole = v;
+  }
+  return { min, max, firstNotWhole };
 }
 
 /** `groups` workgroups as a 2-D grid within the per-dimension limit. */

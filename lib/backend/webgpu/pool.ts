@@ -33,6 +33,8 @@ export function pooledSize(bytes: number): number {
 }
 
 export class BufferPool {
+  /** Every buffer not yet destroyed, for destroyAll(). */
+  #all = new Set<GPUBuffer>();
   #free = new Map<number, GPUBuffer[]>();
   #pending = new Map<number, GPUBuffer[]>();
   #stats: PoolStats = { allocatedBytes: 0, inUseBytes: 0, buffersCreated: 0, reuses: 0 };
@@ -56,6 +58,7 @@ export class BufferPool {
       this.#stats.reuses++;
     } else {
       buffer = this.device.createBuffer({ size, usage: TENSOR_USAGE });
+      this.#all.add(buffer);
       this.#stats.allocatedBytes += size;
       this.#stats.buffersCreated++;
     }
@@ -82,11 +85,22 @@ export class BufferPool {
       for (const buffer of list) {
         freed += buffer.size;
         buffer.destroy();
+        this.#all.delete(buffer);
       }
     }
     this.#free.clear();
     this.#stats.allocatedBytes -= freed;
     return freed;
+  }
+
+  /** Destroy every buffer of the pool, live tensors' included (the backend is going away). */
+  destroyAll(): void {
+    for (const buffer of this.#all) buffer.destroy();
+    this.#all.clear();
+    this.#free.clear();
+    this.#pending.clear();
+    this.#stats.allocatedBytes = 0;
+    this.#stats.inUseBytes = 0;
   }
 }
 
@@ -116,6 +130,12 @@ export class StagingPool {
 
   release(buffer: GPUBuffer): void {
     listIn(this.#free, buffer.size).push(buffer);
+  }
+
+  destroyAll(): void {
+    for (const list of this.#free.values()) for (const buffer of list) buffer.destroy();
+    this.#free.clear();
+    this.allocatedBytes = 0;
   }
 }
 
@@ -166,6 +186,12 @@ export class UniformArena {
     for (let i = 0; i < integers.length; i++) chunk.u32[base + i] = integers[i];
     for (let i = 0; i < values.length; i++) chunk.f32[base + integers.length + i] = values[i];
     return { slot, binding: { buffer: chunk.buffer, offset, size: this.maxParams * 4 } };
+  }
+
+  destroy(): void {
+    for (const chunk of this.#chunks) chunk.buffer.destroy();
+    this.#chunks = [];
+    this.#used = 0;
   }
 
   /** Upload what this encoder wrote, before it is submitted; then start over. */

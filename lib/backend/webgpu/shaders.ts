@@ -389,62 +389,87 @@ ${elementwiseEntry}
 
 // Updates in place -------------------------------------------------------------------
 
-/** p -= lr (g + wd p) */
-export function sgdShader(): string {
-  return /* wgsl */ `
-struct Params { count: u32, learningRate: f32, weightDecay: f32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
-@group(0) @binding(2) var<storage, read_write> param: array<f32>;
-${flatIndex}
-${elementwiseEntry}
-  if (i >= params.count) { return; }
-  let p = param[i];
-  param[i] = p - params.learningRate * (grad[i] + params.weightDecay * p);
-}`;
-}
+/**
+ * The optimiser updates, each for `count` parameters in one dispatch: a
+ * training step updates all its parameters with the same hyperparameters, so
+ * they are batched (as many as the device's storage bindings allow) instead of
+ * one dispatch each. Thread i updates element i of every parameter that long.
+ * The buffers of parameter j are bound in the order of `updateBuffers[kind]`.
+ */
+export type UpdateKind = "sgd" | "momentum" | "adam";
 
-/** v = mu v + (g + wd p); p -= lr v */
-export function momentumShader(): string {
-  return /* wgsl */ `
-struct Params { count: u32, learningRate: f32, momentum: f32, weightDecay: f32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
-@group(0) @binding(2) var<storage, read_write> param: array<f32>;
-@group(0) @binding(3) var<storage, read_write> velocity: array<f32>;
-${flatIndex}
-${elementwiseEntry}
-  if (i >= params.count) { return; }
-  let p = param[i];
-  let v = params.momentum * velocity[i] + grad[i] + params.weightDecay * p;
-  velocity[i] = v;
-  param[i] = p - params.learningRate * v;
-}`;
-}
+export const updateBuffers: Record<UpdateKind, readonly string[]> = {
+  sgd: ["grad", "param"],
+  momentum: ["grad", "param", "velocity"],
+  adam: ["grad", "param", "mean", "variance"],
+};
 
-/** Adam; the bias corrections 1 − β^t are computed on the CPU in float64. */
-export function adamShader(): string {
+/** The f32 uniforms of each kind, in the order the backend writes them. */
+export const updateHyperparameters: Record<UpdateKind, readonly string[]> = {
+  sgd: ["learningRate", "weightDecay"],
+  momentum: ["learningRate", "momentum", "weightDecay"],
+  // The bias corrections 1 − β^t are computed on the CPU in float64.
+  adam: [
+    "learningRate",
+    "beta1",
+    "oneMinusBeta1",
+    "beta2",
+    "oneMinusBeta2",
+    "epsilon",
+    "weightDecay",
+    "correction1",
+    "correction2",
+  ],
+};
+
+/** The update of element i, with `_j` after each buffer's name. */
+const updateBodies: Record<UpdateKind, (j: number) => string> = {
+  // p -= lr (g + wd p)
+  sgd: (j) =>
+    `let p = param_${j}[i];
+    param_${j}[i] = p - params.learningRate * (grad_${j}[i] + params.weightDecay * p);`,
+  // v = mu v + (g + wd p); p -= lr v
+  momentum: (j) =>
+    `let p = param_${j}[i];
+    let v = params.momentum * velocity_${j}[i] + grad_${j}[i] + params.weightDecay * p;
+    velocity_${j}[i] = v;
+    param_${j}[i] = p - params.learningRate * v;`,
+  adam: (j) =>
+    `let p = param_${j}[i];
+    let g = grad_${j}[i] + params.weightDecay * p;
+    let m = params.beta1 * mean_${j}[i] + params.oneMinusBeta1 * g;
+    let v = params.beta2 * variance_${j}[i] + params.oneMinusBeta2 * g * g;
+    mean_${j}[i] = m;
+    variance_${j}[i] = v;
+    param_${j}[i] = p - params.learningRate * (m / params.correction1) / (sqrt(v / params.correction2) + params.epsilon);`,
+};
+
+export function updateShader(kind: UpdateKind, count: number): string {
+  const names = updateBuffers[kind];
+  const parameters = Array.from({ length: count }, (_, j) => j);
+  const bindings = parameters.flatMap((j) =>
+    names.map((name, b) =>
+      `@group(0) @binding(${1 + j * names.length + b}) var<storage, ${
+        name === "grad" ? "read" : "read_write"
+      }> ${name}_${j}: array<f32>;`
+    )
+  );
   return /* wgsl */ `
 struct Params {
-  count: u32,
-  learningRate: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
-  epsilon: f32, weightDecay: f32, correction1: f32, correction2: f32,
+  ${parameters.map((j) => `count${j}: u32,`).join(" ")}
+  ${updateHyperparameters[kind].map((name) => `${name}: f32,`).join(" ")}
 }
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
-@group(0) @binding(2) var<storage, read_write> param: array<f32>;
-@group(0) @binding(3) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(4) var<storage, read_write> variance: array<f32>;
+${bindings.join("\n")}
 ${flatIndex}
 ${elementwiseEntry}
-  if (i >= params.count) { return; }
-  let p = param[i];
-  let g = grad[i] + params.weightDecay * p;
-  let m = params.beta1 * mean[i] + params.oneMinusBeta1 * g;
-  let v = params.beta2 * variance[i] + params.oneMinusBeta2 * g * g;
-  mean[i] = m;
-  variance[i] = v;
-  param[i] = p - params.learningRate * (m / params.correction1) / (sqrt(v / params.correction2) + params.epsilon);
+  ${
+    parameters.map((j) =>
+      `if (i < params.count${j}) {
+    ${updateBodies[kind](j)}
+  }`
+    ).join("\n  ")
+  }
 }`;
 }
 
