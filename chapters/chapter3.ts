@@ -2,58 +2,53 @@
  * Chapter 3: does the squared error depend on the number of hidden layers, and is it convex?
  *
  * The question: a regression network's mean squared error stays high, and adding hidden layers
- * does not change it. Does the squared error depend on the number of hidden layers? And since
- * the squared error is convex, shouldn't training always find its minimum?
+ * does not change it. The asker suspects the loss is not convex, and asks whether the squared
+ * error depends on the number of hidden layers: would more layers help?
  *
- * The answer the asker got was a checklist (normalise the inputs, initialise well, pick the right
- * activation, mind label noise and capacity, the learning rate may be too small; "ReLU won't be a
- * proper option") plus the claim that the squared error is convex by definition. This module turns
- * each item into an experiment on a problem whose noise we know,
+ * The answer was a checklist with house prices as its example (normalise the inputs, initialise
+ * well, pick the right output activation: "ReLU won't be a proper option", mind label noise and
+ * capacity, the learning rate may be too small). This module turns each item, and each of the
+ * asker's suspicions, into an experiment on a problem whose noise we know,
  *
  *   y = sin 2x + 0.3x + ε,   ε ~ N(0, 0.1²),   x uniform in [−3, 3],
  *
  * so that no model can beat a mean squared error of σ² = 0.01 on fresh data: the noise floor.
- * Every experiment runs several seeds and reports the mean and the spread (min to max).
+ * Every experiment runs five seeds and reports the mean and the spread (min to max).
  *
+ *   chapter3/question.ts   the question as asked, the answer, and our assumptions
+ *   chapter3/budgets.ts    BUDGETS = { full, smoke }: the notebook, the task and the tests
  *   chapter3/problem.ts    the noisy problem and its floor
  *   chapter3/training.ts   one network setting trained from several seeds, full batch
- *   chapter3/checklist.ts  one experiment per checklist item, and depth in a fixed budget
+ *   chapter3/checklist.ts  reproduce (house prices, Adam and SGD) and one experiment per
+ *                          checklist item; depth in a fixed budget, measured after training
  *   chapter3/convexity.ts  convex in the predictions, not in the weights
- *   chapter3/verdicts.ts   every experiment in one call, and a verdict on each answer
+ *   chapter3/verdicts.ts   every experiment in one call, the evidence, and a verdict function
+ *                          per claim with its thresholds
  *   chapter3/figures.ts    the figures, as vega-lite specs
+ *   chapter3/recorded_evidence.json  the full run's evidence (data seed 0, seeds 0-4), which
+ *                          test/chapter3_test.ts feeds the verdicts, with evidence that flips them
  *
  * `deno task chapter3` (this file) prints the story with its numbers and writes the figures.
  */
+export * from "./chapter3/question.ts";
+export * from "./chapter3/budgets.ts";
 export * from "./chapter3/problem.ts";
 export * from "./chapter3/training.ts";
 export * from "./chapter3/checklist.ts";
 export * from "./chapter3/convexity.ts";
 export * from "./chapter3/verdicts.ts";
 export * from "./chapter3/figures.ts";
-import { makeProblem, NOISE_FLOOR, NOISE_STD } from "./chapter3/problem.ts";
+import { QUESTION } from "./chapter3/question.ts";
+import { RAW_SGD } from "./chapter3/checklist.ts";
+import { NOISE_FLOOR } from "./chapter3/problem.ts";
+import { formatNumber, formatSpread, seedsFrom, type Spread } from "./chapter3/training.ts";
 import {
-  describeSetting,
-  formatNumber,
-  formatSpread,
-  type RunOptions,
-  seedsFrom,
-  type Spread,
-} from "./chapter3/training.ts";
-import {
-  capacityExperiment,
-  depthExperiment,
-  initExperiment,
-  labelNoiseExperiment,
-  learningRateExperiment,
-  outputActivationExperiment,
-  scaleExperiment,
-} from "./chapter3/checklist.ts";
-import {
-  permutationExperiment,
-  seedPairsExperiment,
-  twoWeightExample,
-} from "./chapter3/convexity.ts";
-import { type ChapterResults, summarise, verdicts } from "./chapter3/verdicts.ts";
+  chapterEvidence,
+  deepSigmoidMechanism,
+  runAllExperiments,
+  summarise,
+  verdictsFrom,
+} from "./chapter3/verdicts.ts";
 import {
   capacityFigure,
   depthFigure,
@@ -66,257 +61,164 @@ import {
   segmentFigure,
 } from "./chapter3/figures.ts";
 
-// The task --------------------------------------------------------------------------------------
-
-/** Numbers to text, joined: numbers([0.1, 0.02]) is "0.100 / 0.0200". */
-function numbers(values: number[], separator = " / ", digits = 3): string {
-  return values.map((v) => formatNumber(v, digits)).join(separator);
-}
+const f = (v: number, digits = 3) => formatNumber(v, digits);
+const numbers = (values: number[], separator = " / ") => values.map((v) => f(v)).join(separator);
 
 if (import.meta.main) {
   const { runChapter } = await import("./cli.ts");
   const title = "Does the squared error depend on the number of hidden layers? Is it convex?";
   await runChapter({ number: 3, title }, Deno.args, async ({ seed, backend, report }) => {
     const seeds = seedsFrom(seed);
-    const options: RunOptions = {
-      seeds,
-      backend,
-      onSetting: (result) => report.line(describeSetting(result)),
-    };
-    const problem = makeProblem({ seed });
+    const r = await runAllExperiments({ seed, seeds, backend });
+    const { problem, scale, capacity, labelNoise, init, output, learningRate, depth } = r;
     const row = (label: string, spread: Spread): [string, string] => [label, formatSpread(spread)];
 
     report.heading("The question");
-    report.line("A regression network's squared error stays high, and adding hidden layers does");
-    report.line("not change it. Does the squared error depend on the number of hidden layers? And");
-    report.line("if the squared error is convex, why doesn't training find its minimum?");
+    for (const line of [...QUESTION.asked, "", ...QUESTION.answered, "", ...QUESTION.assumed]) {
+      report.line(line);
+    }
     report.line(
-      `Problem: y = sin 2x + 0.3x + N(0, ${NOISE_STD}²), x in [−3, 3]; ${problem.train.count} ` +
-        `training points, ${problem.validation.count} fresh validation points; seeds ${seeds}.`,
+      `Data seed ${seed}; network seeds ${seeds.join(", ")}. MSE: mean (lowest-highest).`,
     );
     report.table([
       ["noise floor σ²", NOISE_FLOOR],
       [
         "MSE of the true function, training / validation",
-        numbers([
-          problem.trainNoise,
-          problem.validationNoise,
-        ]),
+        numbers([problem.trainNoise, problem.validationNoise]),
       ],
       [
-        "MSE of predicting the mean target / predicting 0",
+        "MSE of the mean / of the best line / of predicting 0",
         numbers([
           problem.constantModelMse.mean,
+          problem.linearFitMse,
           problem.constantModelMse.zero,
         ]),
       ],
-      ["training targets, smallest to largest", numbers(problem.targetRange, " to ")],
     ]);
 
-    report.heading("Reproduce: house prices in raw units");
-    const scale = await scaleExperiment(problem, options);
-    report.line("Training MSE in the function's units (dollars² / 100,000²; the floor is 0.01):");
+    report.heading(
+      "Reproduce: the answer's house prices, in raw units (MSE in the function's units)",
+    );
     report.table(scale.raw.flatMap((raw, i) => [
-      row(`raw, ${raw.depth} hidden`, raw.train),
-      row(`standardised, ${raw.depth} hidden`, scale.standardised[i].train),
+      row(`${raw.depth} hidden: raw, Adam`, raw.train),
+      row(`${raw.depth} hidden: raw, SGD ${RAW_SGD.learningRate}`, scale.rawSgd[i].train),
+      row(`${raw.depth} hidden: standardised, Adam`, scale.standardised[i].train),
     ]));
-
-    report.heading("Diagnose: the scale of inputs and targets");
-    const saturated = scale.saturatedAtInit;
     report.table([
+      ["Var(y): the MSE of predicting the mean price", f(scale.targetVariance)],
       [
-        "first-layer tanh units saturated at init, raw / standardised",
-        numbers([
-          saturated.raw,
-          saturated.standardised,
-        ]),
+        "first-layer units saturated at init, raw / standardised",
+        numbers([scale.saturatedAtInit.raw, scale.saturatedAtInit.standardised]),
       ],
-      ["mean price ($)", formatNumber(scale.meanPrice)],
       [
-        "most the output can climb per Adam step ($)",
-        formatNumber(scale.outputDollarsPerStepBound),
+        "most the output can climb per Adam step ($) / steps to the mean price",
+        numbers([scale.outputDollarsPerStepBound, scale.stepsToReachMeanPrice]),
       ],
-      ["largest raw prediction after training ($)", formatNumber(scale.largestRawPrediction)],
-      ["steps to reach the mean price at that rate", formatNumber(scale.stepsToReachMeanPrice)],
     ]);
     await report.figure("house-prices-fits", scaleFitsFigure(scale, problem));
 
     report.heading("Diagnose: capacity and the noise floor");
-    const capacity = await capacityExperiment(problem, options);
-    report.table([...capacity.byWidth, ...capacity.byDepth.slice(1)].flatMap((p) => [
-      row(`${p.result.label} (${p.parameters} weights), train`, p.result.train),
-      row(`${p.result.label}, validation`, p.result.validation),
+    report.table([...capacity.byWidth, ...capacity.byDepth.slice(1)].map((p) => [
+      `${p.result.label} (${p.parameters} weights): train / validation`,
+      `${formatSpread(p.result.train)} / ${formatSpread(p.result.validation)}`,
     ]));
     await report.figure("capacity", capacityFigure(capacity));
 
     report.heading("Diagnose: label noise");
-    const labelNoise = await labelNoiseExperiment({ ...options, seed });
-    report.table(labelNoise.flatMap((p) => [
-      [
-        `σ = ${p.noiseStd}: σ², true function's validation MSE`,
-        numbers([
-          p.noiseStd ** 2,
-          p.validationNoise,
-        ]),
-      ],
-      row(`σ = ${p.noiseStd}: validation MSE`, p.result.validation),
+    report.table(labelNoise.map((p) => [
+      `σ = ${p.noiseStd} (σ² = ${f(p.noiseStd ** 2)}): validation`,
+      formatSpread(p.result.validation),
     ]));
     await report.figure("label-noise", labelNoiseFigure(labelNoise));
 
     report.heading("Diagnose: the initial weight scale");
-    const init = await initExperiment(problem, options);
-    report.table(init.flatMap((p) => {
-      const { outputStd, saturatedFraction, firstLayerGradientNorm } = p.atInit;
-      return [
-        row(`${p.label}, ${p.optimizer.name}: train`, p.result.train),
-        row(`${p.label}, ${p.optimizer.name}: validation`, p.result.validation),
-        [
-          `${p.label}: output std / saturated / ‖∂L/∂W1‖ at init`,
-          numbers([outputStd, saturatedFraction, firstLayerGradientNorm]),
-        ],
-      ];
-    }));
+    report.table(init.map((p) => [
+      `${p.label}, ${p.optimizer.name}: train / validation`,
+      `${formatSpread(p.result.train)} / ${formatSpread(p.result.validation)}`,
+    ]));
     await report.figure("init-fits", await initFitsFigure(init, problem));
-    const initCurves = init.map((p) => ({
-      label: `${p.label}, ${p.optimizer.name}`,
-      result: p.result,
-    }));
     await report.figure(
       "init-curves",
       learningCurvesFigure(
-        initCurves,
+        init.map((p) => ({ label: `${p.label}, ${p.optimizer.name}`, result: p.result })),
         "Tiny weights: momentum SGD stays on the saddle, Adam escapes",
       ),
     );
 
     report.heading("Diagnose: the output activation");
-    const output = await outputActivationExperiment(problem, options);
-    report.table(output.flatMap((p): [string, string][] => [
-      row(`${p.label}: train`, p.result.train),
-      [`${p.label}: best possible`, formatNumber(p.bestPossibleTrainMse)],
-      [
-        `${p.label}: runs with output 0 everywhere`,
-        `${p.deadOutputRuns} of ${p.result.runs.length}`,
-      ],
-      ...(p.deadHiddenFraction
-        ? [[`${p.label}: dead hidden units per run`, numbers(p.deadHiddenFraction, ", ")]]
-        : []) as [string, string][],
+    report.table(output.map((p) => [
+      `${p.label}: train (best possible ${f(p.bestPossibleTrainMse)}; dead outputs)`,
+      `${formatSpread(p.result.train)} (${p.deadOutputRuns} of ${p.result.runs.length})`,
     ]));
     await report.figure("output-activation-fits", await outputActivationFigure(output, problem));
 
     report.heading("Diagnose: the learning rate");
-    const learningRate = await learningRateExperiment(problem, options);
-    report.table(learningRate.flatMap((p) => [
-      row(`Adam ${p.learningRate}: train at init`, p.result.initial),
-      row(`Adam ${p.learningRate}: train after ${p.result.setting.steps} steps`, p.result.train),
+    report.table(learningRate.map((p) => [
+      `Adam ${p.learningRate}: train at init → after ${p.result.setting.steps} steps`,
+      `${formatSpread(p.result.initial)} → ${formatSpread(p.result.train)}`,
     ]));
-    const rateCurves = learningRate.map((p) => ({
-      label: `lr ${p.learningRate}`,
-      result: p.result,
-    }));
     await report.figure(
       "learning-rate-curves",
-      learningCurvesFigure(rateCurves, "Too small a learning rate gets nowhere in 1,000 steps"),
+      learningCurvesFigure(
+        learningRate.map((p) => ({ label: `lr ${p.learningRate}`, result: p.result })),
+        "Too small a learning rate gets nowhere in 1,000 steps",
+      ),
     );
 
-    report.heading("Diagnose: depth in a fixed budget");
-    const depth = await depthExperiment(problem, options);
-    report.table(depth.flatMap((p) => {
-      const name = `${p.activation}, ${p.depth} × 8`;
-      const signal = [p.signalPerLayer[0], p.signalPerLayer.at(-1)!];
-      const gradients = [p.firstLayerGradientNorm, p.lastLayerGradientNorm];
+    report.heading("Diagnose: depth in a fixed budget, measured after training");
+    report.table(depth.map((p) => {
+      const movement = p.trained.map((t) => t.weightMovement[0]);
+      const share = Math.min(...p.trained.flatMap((t) => t.topComponentShare));
+      const fewest = p.trained.map((t) => Math.min(...t.directions)).join(", ");
       return [
-        row(`${name}: train`, p.result.train),
-        [`${name}: signal in the first / last layer at init`, numbers(signal)],
-        [`${name}: ‖∂L/∂W‖ first / last layer at step 1`, numbers(gradients)],
+        `${p.result.label}: train; ‖ΔW1‖/‖W1‖; least one-direction share; fewest directions per seed`,
+        `${formatSpread(p.result.train)}; ${
+          numbers([Math.min(...movement), Math.max(...movement)], "–")
+        }; ${f(share, 4)}; ${fewest}`,
       ];
     }));
+    const evidence = chapterEvidence(r);
+    const mechanism = deepSigmoidMechanism(evidence.mechanism);
+    report.line(
+      `The deep sigmoid plateau, as measured: ${mechanism.mechanism}. ${mechanism.reason}`,
+    );
     await report.figure("depth", depthFigure(depth));
 
-    report.heading("Diagnose: is the squared error convex?");
-    const twoWeight = await twoWeightExample();
-    const oneLayer = capacity.byWidth.find((p) => p.width === 16)!.result.runs;
-    const permutation = await permutationExperiment(oneLayer[0], problem);
-    const seedPairs = await seedPairsExperiment(oneLayer, problem);
-    const ends = twoWeight.descents.map((d) => d.path.at(-1)!);
+    report.heading("Diagnose: is the loss convex?");
     report.table([
       [
         "ŷ = w2·w1·x on (1, 1): L(1, 1), L(−1, −1), L(0, 0)",
-        numbers([
-          twoWeight.minimumA.loss,
-          twoWeight.minimumB.loss,
-          twoWeight.midpoint.loss,
-        ], ", "),
-      ],
-      ["gradient at (0, 0)", numbers(twoWeight.midpoint.gradient, ", ")],
-      ["Hessian eigenvalues at (0, 0)", numbers(twoWeight.hessianAtMidpoint, ", ")],
-      ["Hessian eigenvalues at (1, 1)", numbers(twoWeight.hessianAtMinimum, ", ")],
-      [
-        "d²L/dŷ², the loss as a function of the prediction",
-        twoWeight.predictionLossSecondDerivative,
-      ],
-      ["gradient descent from (0.3, 0.1) ends at", numbers([ends[0].w1, ends[0].w2], ", ")],
-      ["gradient descent from (−0.1, −0.35) ends at", numbers([ends[1].w1, ends[1].w2], ", ")],
-      [
-        `${permutation.units} units permuted: train MSE before / after`,
         numbers(
-          [
-            permutation.trainMse,
-            permutation.permutedTrainMse,
-          ],
-          " / ",
-          6,
+          [r.twoWeight.minimumA.loss, r.twoWeight.minimumB.loss, r.twoWeight.midpoint.loss],
+          ", ",
         ),
       ],
-      ["  largest output difference", permutation.largestOutputDifference],
-      ["  weight distance / weight norm", formatNumber(permutation.relativeWeightDistance)],
-      ["  train MSE halfway", formatNumber(permutation.midpointTrainMse)],
-      ...seedPairs.flatMap((p): [string, string][] => {
-        const name = `seeds ${p.seeds.join(" & ")}`;
-        return [
-          [`${name}: train MSEs`, numbers(p.trainMse)],
-          [
-            `${name}: weight distance / norm; output RMS difference`,
-            numbers([
-              p.relativeWeightDistance,
-              p.outputRmsDifference,
-            ], "; "),
-          ],
-          [
-            `${name}: train MSE halfway; of the averaged predictions`,
-            numbers([
-              p.midpointTrainMse,
-              p.averagedPredictionTrainMse,
-            ], "; "),
-          ],
-        ];
-      }),
+      ["Hessian eigenvalues at (0, 0)", numbers(r.twoWeight.hessianAtMidpoint, ", ")],
+      [
+        "16 units permuted: train MSE before, after, halfway",
+        numbers([
+          r.permutation.trainMse,
+          r.permutation.permutedTrainMse,
+          r.permutation.midpointTrainMse,
+        ], ", "),
+      ],
+      ...r.seedPairs.map((p): [string, string] => [
+        `seeds ${p.seeds.join(" & ")}: train MSEs; halfway`,
+        `${numbers(p.trainMse, ", ")}; ${f(p.midpointTrainMse)}`,
+      ]),
     ]);
-    await report.figure("loss-surface", lossSurfaceFigure(twoWeight));
-    await report.figure("segments", segmentFigure(permutation, seedPairs));
+    await report.figure("loss-surface", lossSurfaceFigure(r.twoWeight));
+    await report.figure("segments", segmentFigure(r.permutation, r.seedPairs));
 
-    report.heading("Fix, and a verdict on each answer");
+    report.heading("Fix, and a verdict on each claim");
     report.line("Standardise inputs and targets, keep the output linear, initialise for the");
     report.line(
-      "activation, use Adam at about 0.01 to 0.02, and judge capacity by the validation MSE against",
+      "activation, use Adam at about 0.01 to 0.02, and judge capacity by the validation MSE",
     );
-    report.line("the noise floor.");
-    const results: ChapterResults = {
-      problem,
-      scale,
-      capacity,
-      labelNoise,
-      init,
-      output,
-      learningRate,
-      depth,
-      twoWeight,
-      permutation,
-      seedPairs,
-    };
-    for (const v of verdicts(results)) {
-      report.line(`- ${v.claim}: ${v.verdict.toUpperCase()}. ${v.evidence}`);
+    report.line("against the noise floor.");
+    for (const v of verdictsFrom(evidence)) {
+      report.line(`- ${v.claim} (${v.whose}): ${v.verdict.toUpperCase()}. ${v.reason}`);
     }
-    return summarise(results);
+    return summarise(r);
   });
 }

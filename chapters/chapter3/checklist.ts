@@ -74,6 +74,10 @@ export interface ScaleResult {
   /** MSE in the function's own units (dollars² / 100,000²), so that the floor is 0.01 in both. */
   raw: { depth: number; train: Spread; validation: Spread }[];
   standardised: { depth: number; train: Spread; validation: Spread }[];
+  /** The raw prices again under plain SGD (`RAW_SGD`), the likelier from-scratch optimiser. */
+  rawSgd: { depth: number; train: Spread; validation: Spread }[];
+  /** Var(y) in the function's units: the training MSE of predicting the mean price. */
+  targetVariance: number;
   /** Fraction of first-layer tanh outputs beyond ±0.99 at initialisation, on the training inputs. */
   saturatedAtInit: { raw: number; standardised: number };
   meanPrice: number;
@@ -90,9 +94,13 @@ export interface ScaleResult {
   fits: { squareFeet: number[]; raw: number[]; standardised: number[] };
 }
 
+/** Plain SGD on raw prices: at 0.01 it neither diverges nor learns more than the mean. */
+export const RAW_SGD: OptimizerSetting = { name: "sgd", learningRate: 0.01 };
+
 /**
- * The asker's setup: house-price units straight into the recipe network, at 1, 2 and 3 hidden
- * layers, against the same data standardised. MSEs are reported in the function's units.
+ * The answer's example: house-price units straight into the recipe network, at 1, 2 and 3 hidden
+ * layers, under Adam and under plain SGD, against the same data standardised. MSEs are reported
+ * in the function's units.
  */
 export async function scaleExperiment(
   problem: Problem,
@@ -107,7 +115,7 @@ export async function scaleExperiment(
   const toFunctionUnits = 1 / DOLLARS_PER_UNIT ** 2;
   const fromStandardised = (scaled.targetStats.std / DOLLARS_PER_UNIT) ** 2;
   const rawDollars: SettingResult[] = [];
-  const raw = [], standardised = [];
+  const raw = [], standardised = [], rawSgd = [];
   let rawFirst: Sequential | undefined, standardisedFirst: Sequential | undefined;
   for (const depth of depths) {
     const setting = withRecipe({ hidden: Array(depth).fill(16) });
@@ -123,6 +131,17 @@ export async function scaleExperiment(
       `standardised, ${depth} hidden (MSE in standardised units)`,
       options,
     );
+    const sgd = await trainSeeds(
+      house,
+      { ...setting, optimizer: RAW_SGD },
+      `raw dollars, SGD, ${depth} hidden (MSE in dollars²)`,
+      options,
+    );
+    rawSgd.push({
+      depth,
+      train: scaleSpread(sgd.train, toFunctionUnits),
+      validation: scaleSpread(sgd.validation, toFunctionUnits),
+    });
     rawDollars.push(r);
     raw.push({
       depth,
@@ -160,6 +179,8 @@ export async function scaleExperiment(
     rawDollars,
     raw,
     standardised,
+    rawSgd,
+    targetVariance: problem.constantModelMse.mean,
     saturatedAtInit: {
       raw: await firstTanhSaturation(house.train),
       standardised: await firstTanhSaturation(scaled.train),
@@ -470,6 +491,32 @@ export interface DepthPoint {
   /** ‖∂L/∂W‖ of the first and the last weight matrix at step 1. */
   firstLayerGradientNorm: number;
   lastLayerGradientNorm: number;
+  /** At initialisation, first seed: per hidden layer, the share of its variance in one direction. */
+  topComponentShareAtInit: number[];
+  /** After training, one entry per seed. */
+  trained: TrainedAnalysis[];
+}
+
+/** What a trained network's hidden layers carry, and how far its weights moved. */
+export interface TrainedAnalysis {
+  seed: number;
+  /**
+   * Per hidden layer: the share of the units' variance over the inputs that lies along one
+   * direction (the top principal component). 1 means every unit is the same function of x, up
+   * to scale and offset: the layer passes on one number.
+   */
+  topComponentShare: number[];
+  /**
+   * Per hidden layer: how many principal directions hold `DIRECTIONS_SHARE` of its variance.
+   * The smallest over the layers bounds how many functions of x reach the output.
+   */
+  directions: number[];
+  /** Per hidden layer: the fraction of outputs in the flat tails (the monitors' threshold). */
+  saturatedFraction: number[];
+  /** Per weight matrix: ‖W_trained − W_init‖ / ‖W_init‖. */
+  weightMovement: number[];
+  /** The first recorded step from which the training MSE stays within 1% of its final value. */
+  plateauFromStep: number;
 }
 
 /** Networks of `width` units per layer, 1 to 8 layers deep, the same steps for all. */
@@ -494,16 +541,31 @@ export async function depthExperiment(
         backend: options.backend,
         hooks: [gradientMonitor({ log, every: Number.MAX_SAFE_INTEGER })],
       });
+      const atInit = buildNetwork(setting, seed, options.backend);
+      const trained = [];
+      for (const run of result.runs) {
+        const initial = buildNetwork(setting, run.seed, options.backend);
+        const layers = await hiddenLayerOutputs(run.model, problem.train);
+        trained.push({
+          seed: run.seed,
+          topComponentShare: layers.map(topComponentShare),
+          directions: layers.map((l) => directionsHolding(l, DIRECTIONS_SHARE)),
+          saturatedFraction: layers.map((l) => l.saturatedFraction),
+          weightMovement: await weightMovement(initial, run.model),
+          plateauFromStep: plateauFromStep(run.curve),
+        });
+      }
       points.push({
         activation,
         depth,
         result,
-        signalPerLayer: await signalPerLayer(
-          buildNetwork(setting, seed, options.backend),
-          problem.train,
-        ),
+        signalPerLayer: await signalPerLayer(atInit, problem.train),
         firstLayerGradientNorm: log.last("gradient-norm", "linear1.weight")!,
         lastLayerGradientNorm: log.last("gradient-norm", `linear${depth + 1}.weight`)!,
+        topComponentShareAtInit: (await hiddenLayerOutputs(atInit, problem.train)).map(
+          topComponentShare,
+        ),
+        trained,
       });
     }
   }
@@ -541,4 +603,147 @@ export async function signalPerLayer(model: Sequential, dataset: Dataset): Promi
   } finally {
     closeScope(scope);
   }
+}
+
+export interface LayerOutput {
+  values: Float32Array | Float64Array;
+  rows: number;
+  units: number;
+  saturatedFraction: number;
+}
+
+/** Each hidden activation layer's output on the dataset's inputs, read back. */
+async function hiddenLayerOutputs(model: Sequential, dataset: Dataset): Promise<LayerOutput[]> {
+  const stats = await layerStatistics(model, dataset, dataset.count);
+  const backend = model.parameters()[0].value.backend;
+  const scope = openScope();
+  try {
+    model.forward(backend.fromValues(dataset.inputs, [dataset.count, dataset.features], "float32"));
+    const outputs = [];
+    for (const [i, layer] of model.layers.slice(0, -1).entries()) {
+      if (layer instanceof Linear || !layer.output) continue;
+      const [rows, units] = layer.output.shape;
+      outputs.push({
+        values: await layer.output.data(),
+        rows,
+        units,
+        saturatedFraction: stats[i].saturatedFraction ?? 0,
+      });
+    }
+    return outputs;
+  } finally {
+    closeScope(scope);
+  }
+}
+
+/**
+ * The largest eigenvalue of the units' covariance over the rows, over its trace (power
+ * iteration): the share of the layer's variance along its top principal component.
+ */
+export function topComponentShare(layer: LayerOutput): number {
+  const { units } = layer;
+  const covariance = covarianceOf(layer);
+  let trace = 0;
+  for (let i = 0; i < units; i++) trace += covariance[i][i];
+  if (!(trace > 0)) return 1; // a constant layer carries at most one (empty) direction
+  let vector = new Float64Array(units).fill(1 / Math.sqrt(units)), eigenvalue = 0;
+  for (let iteration = 0; iteration < 500; iteration++) {
+    const next = covariance.map((row) => row.reduce((s, c, j) => s + c * vector[j], 0));
+    eigenvalue = Math.hypot(...next);
+    if (eigenvalue === 0) break;
+    vector = Float64Array.from(next, (v) => v / eigenvalue);
+  }
+  return eigenvalue / trace;
+}
+
+/** A direction count covers this share of a layer's variance. */
+export const DIRECTIONS_SHARE = 0.95;
+
+/** The units' covariance over the rows. */
+function covarianceOf({ values, rows, units }: LayerOutput): Float64Array[] {
+  const mean = new Float64Array(units);
+  for (let r = 0; r < rows; r++) {
+    for (let u = 0; u < units; u++) mean[u] += values[r * units + u] / rows;
+  }
+  const covariance = Array.from({ length: units }, () => new Float64Array(units));
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < units; i++) {
+      const di = values[r * units + i] - mean[i];
+      for (let j = 0; j < units; j++) {
+        covariance[i][j] += di * (values[r * units + j] - mean[j]) / rows;
+      }
+    }
+  }
+  return covariance;
+}
+
+/** Eigenvalues of a small symmetric matrix by cyclic Jacobi rotations, largest first. */
+export function symmetricEigenvalues(matrix: Float64Array[]): number[] {
+  const a = matrix.map((row) => Float64Array.from(row));
+  const n = a.length;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i][j] ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (a[p][q] === 0) continue;
+        const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const [akp, akq] = [a[k][p], a[k][q]];
+          a[k][p] = c * akp - s * akq;
+          a[k][q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const [apk, aqk] = [a[p][k], a[q][k]];
+          a[p][k] = c * apk - s * aqk;
+          a[q][k] = s * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return a.map((row, i) => row[i]).sort((x, y) => y - x);
+}
+
+/** How many principal directions hold `share` of the layer's variance (0 for a constant layer). */
+export function directionsHolding(layer: LayerOutput, share: number): number {
+  const eigenvalues = symmetricEigenvalues(covarianceOf(layer)).map((v) => Math.max(0, v));
+  const total = eigenvalues.reduce((a, b) => a + b, 0);
+  if (!(total > 0)) return 0;
+  let held = 0;
+  for (let k = 0; k < eigenvalues.length; k++) {
+    held += eigenvalues[k];
+    if (held >= share * total) return k + 1;
+  }
+  return eigenvalues.length;
+}
+
+/** Per weight matrix (biases aside): ‖W_after − W_before‖ / ‖W_before‖. */
+async function weightMovement(before: Sequential, after: Sequential): Promise<number[]> {
+  const weights = (m: Sequential) =>
+    m.layers.filter((l): l is Linear => l instanceof Linear).map((l) => l.weight.value);
+  const [from, to] = [weights(before), weights(after)];
+  const movement = [];
+  for (let i = 0; i < from.length; i++) {
+    const [a, b] = [await from[i].data(), await to[i].data()];
+    let moved = 0, size = 0;
+    for (let k = 0; k < a.length; k++) {
+      moved += (b[k] - a[k]) ** 2;
+      size += a[k] ** 2;
+    }
+    movement.push(Math.sqrt(moved / size));
+  }
+  return movement;
+}
+
+/** The first recorded step from which the MSE stays within 1% of the curve's last value. */
+export function plateauFromStep(curve: { step: number; mse: number }[]): number {
+  const last = curve.at(-1)!.mse;
+  let from = curve.at(-1)!.step;
+  for (let i = curve.length - 1; i >= 0 && Math.abs(curve[i].mse - last) <= 0.01 * last; i--) {
+    from = curve[i].step;
+  }
+  return from;
 }

@@ -10,7 +10,7 @@ import { Sequential } from "../../lib/layers/sequential.ts";
 import { MeanSquaredError } from "../../lib/losses.ts";
 import { Random } from "../../lib/random.ts";
 import { closeScope, openScope, tidy } from "../../lib/tensor.ts";
-import { evaluate } from "../../lib/train.ts";
+import { evaluate } from "../../lib/train/mod.ts";
 import type { Problem } from "./problem.ts";
 import { evenlySpaced, predictAt, type RunResult } from "./training.ts";
 

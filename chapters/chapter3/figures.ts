@@ -211,7 +211,7 @@ export async function outputActivationFigure(
   return fitsFigure({
     curves,
     points: trainingPoints(problem),
-    title: "A sigmoid output cannot leave (0, 1); the ReLU outputs died at 0",
+    title: "A sigmoid output cannot leave (0, 1), a ReLU output cannot go below 0 (first seed)",
   });
 }
 

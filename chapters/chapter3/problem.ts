@@ -31,6 +31,8 @@ export interface Problem {
   validationNoise: number;
   /** Two trivial models on the training targets: predicting their mean, and predicting 0. */
   constantModelMse: { mean: number; zero: number };
+  /** The training MSE of the least-squares straight line a + b·x. */
+  linearFitMse: number;
   /** The smallest and largest training target. */
   targetRange: [number, number];
 }
@@ -65,6 +67,7 @@ export function makeProblem(
     trainNoise: trueFunctionMse(trainSet),
     validationNoise: trueFunctionMse(validation),
     constantModelMse: constantModelMse(trainSet),
+    linearFitMse: linearFitMse(trainSet),
     targetRange: [Math.min(...trainSet.targets!), Math.max(...trainSet.targets!)] as [
       number,
       number,
@@ -92,6 +95,25 @@ export function constantModelMse(dataset: Dataset): { mean: number; zero: number
     mean: targets.reduce((a, t) => a + (t - mean) ** 2, 0) / count,
     zero: targets.reduce((a, t) => a + t * t, 0) / count,
   };
+}
+
+/** The training MSE of the least-squares line a + b·x: the best any model linear in x can do. */
+export function linearFitMse(dataset: Dataset): number {
+  const { inputs, targets, count } = requireRegression(dataset, "linearFitMse");
+  let meanX = 0, meanY = 0;
+  for (let i = 0; i < count; i++) {
+    meanX += inputs[i] / count;
+    meanY += targets[i] / count;
+  }
+  let sxy = 0, sxx = 0;
+  for (let i = 0; i < count; i++) {
+    sxy += (inputs[i] - meanX) * (targets[i] - meanY);
+    sxx += (inputs[i] - meanX) ** 2;
+  }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  let sum = 0;
+  for (let i = 0; i < count; i++) sum += (targets[i] - meanY - slope * (inputs[i] - meanX)) ** 2;
+  return sum / count;
 }
 
 /** The inputs and targets of a 1-D regression dataset, or an error naming what it has instead. */
