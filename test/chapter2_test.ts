@@ -270,7 +270,12 @@ Deno.test("sigmoid from zeros (200 digits, 10 steps): non-zero gradients, identi
     study.largestHiddenWeight > 1e-3,
     `largest |hidden weight| ${study.largestHiddenWeight}`,
   );
-  assert.equal(study.collapsedLargestOutputDifference, 0);
+  // The wide network and its one-unit collapse compute one function with matmuls of different
+  // widths, which round differently (exactly equal on the cpu reference, ~1e-7 on wasm).
+  assert.ok(
+    study.collapsedLargestOutputDifference <= 1e-6,
+    `${study.collapsedLargestOutputDifference}`,
+  );
   // Ten steps from 10 ln 2 is far above the plateau: never below it in this run.
   assert.equal(study.firstStepBelowPlateau, null);
   assert.equal(study.zeroInit.testAccuracy, study.testMajorityFrequency);

@@ -9,7 +9,6 @@
 import {
   Adam,
   type Backend,
-  cpu,
   type History,
   mlp,
   predict,
@@ -32,6 +31,7 @@ import {
   predictionHistogram,
   shuffledOrder,
 } from "./metrics.ts";
+import { chapterBackend } from "../backend.ts";
 
 export interface ChapterData {
   train: Dataset;
@@ -115,7 +115,7 @@ export function buildModel(config: Pick<RunConfig, "head" | "seed" | "backend">)
     outputActivation: config.head === "relu" ? "relu" : "identity",
     weightInit: "he-normal",
     seed: config.seed,
-    backend: config.backend ?? cpu,
+    backend: config.backend ?? chapterBackend(),
   });
 }
 

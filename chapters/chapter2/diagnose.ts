@@ -6,7 +6,6 @@
  * describes: hidden units with f(0) ≠ 0.
  */
 import type { Backend } from "../../lib/backend/backend.ts";
-import { cpu } from "../../lib/backend/mod.ts";
 import type { Dataset } from "../../lib/data/dataset.ts";
 import type { Linear } from "../../lib/layers/linear.ts";
 import { mlp, type Sequential } from "../../lib/layers/sequential.ts";
@@ -30,6 +29,7 @@ import {
 } from "./question.ts";
 import type { Fix } from "./fix.ts";
 import { hiddenUnitSpread, largest, type Reproduction, unitSpreadMonitor } from "./reproduce.ts";
+import { chapterBackend } from "../backend.ts";
 
 /**
  * The monitors' readings at a few steps, one row per step: each parameter's
@@ -182,7 +182,7 @@ export async function zeroInitSweep(
  */
 export async function collapseToWidthOne(
   model: Sequential,
-  backend: Backend = cpu,
+  backend: Backend = chapterBackend(),
 ): Promise<Sequential> {
   const linears = model.layers.filter((layer) => layer.kind === "linear") as Linear[];
   if (linears.length !== 2) {
@@ -284,7 +284,7 @@ export async function symmetryStudy(
     seeds?: number[];
   } = {},
 ): Promise<SymmetryStudy> {
-  const backend = options.backend ?? cpu;
+  const backend = options.backend ?? chapterBackend();
   const baseConfig = options.config ?? SIGMOID_ZERO;
   const config = { ...baseConfig, steps: options.steps ?? baseConfig.steps };
   if (config.hiddenSizes.length !== 1) {

@@ -5,7 +5,6 @@
  * one batch, one step per epoch, no shuffling (with one batch it would only reorder a sum).
  */
 import type { Backend } from "../../lib/backend/backend.ts";
-import { cpu } from "../../lib/backend/mod.ts";
 import { loadMnist, subset } from "../../lib/data/mod.ts";
 import type { Dataset } from "../../lib/data/dataset.ts";
 import type { Init } from "../../lib/init.ts";
@@ -21,6 +20,7 @@ import {
   type TrainingHook,
 } from "../../lib/train.ts";
 import { OUTPUTS } from "./question.ts";
+import { chapterBackend } from "../backend.ts";
 
 export type HiddenActivation = "relu" | "leaky-relu" | "tanh" | "sigmoid";
 /** "sigmoid-bce-sum": the asker's outputs; "softmax-ce": linear logits into softmax cross-entropy. */
@@ -83,7 +83,7 @@ export function buildNetwork(
     weightInit: config.weightInit,
     biasInit: config.biasInit ?? "zeros",
     seed: options.seed ?? 0,
-    backend: options.backend ?? cpu,
+    backend: options.backend ?? chapterBackend(),
   });
 }
 

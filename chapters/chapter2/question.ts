@@ -8,13 +8,13 @@
  * the answer's guess, not something the asker said; this chapter tests that guess.
  */
 import type { Backend } from "../../lib/backend/backend.ts";
-import { cpu } from "../../lib/backend/mod.ts";
 import { classCounts } from "../../lib/data/mod.ts";
 import type { Dataset } from "../../lib/data/dataset.ts";
 import { BinaryCrossEntropy, type BinaryCrossEntropyOptions } from "../../lib/losses.ts";
 import { oneHot, sigmoid } from "../../lib/ops.ts";
 import { tidy } from "../../lib/tensor.ts";
 import { LN2 } from "../../lib/metrics.ts";
+import { chapterBackend } from "../backend.ts";
 
 export { LN2 };
 
@@ -193,7 +193,7 @@ export interface StartingLossCandidate {
  */
 export async function startingLossCandidates(
   frequencies: readonly number[],
-  backend: Backend = cpu,
+  backend: Backend = chapterBackend(),
 ): Promise<StartingLossCandidate[]> {
   const rows = 100;
   const measure = (options: BinaryCrossEntropyOptions, epsilon?: number) =>

@@ -3,7 +3,6 @@
  * every experiment of chapter 3 shares. Results are means and spreads (min to max) over seeds.
  */
 import type { Backend } from "../../lib/backend/backend.ts";
-import { cpu } from "../../lib/backend/mod.ts";
 import type { Dataset } from "../../lib/data/dataset.ts";
 import type { Init } from "../../lib/init.ts";
 import type { ActivationName } from "../../lib/layers/activations.ts";
@@ -17,6 +16,7 @@ import {
   train,
   type TrainingHook,
 } from "../../lib/train/mod.ts";
+import { chapterBackend } from "../backend.ts";
 
 export interface OptimizerSetting {
   name: "adam" | "sgd" | "momentum";
@@ -128,7 +128,7 @@ function checkSetting(setting: NetworkSetting): void {
 export function buildNetwork(
   setting: NetworkSetting,
   seed: number,
-  backend: Backend = cpu,
+  backend: Backend = chapterBackend(),
 ): Sequential {
   checkSetting(setting);
   return mlp([1, ...setting.hidden, 1], {
@@ -198,7 +198,7 @@ export async function trainSeeds(
 ): Promise<SettingResult> {
   const seeds = options.seeds ?? seedsFrom(0);
   if (seeds.length === 0) throw new Error(`trainSeeds (${label}): no seeds given`);
-  const backend = options.backend ?? cpu;
+  const backend = options.backend ?? chapterBackend();
   if (options.steps !== undefined) setting = { ...setting, steps: options.steps };
   const key = JSON.stringify([setting, seeds, backend.name]);
   let byValidation = trainedSettings.get(data.train);

@@ -26,6 +26,7 @@ import {
   standardDeviation,
   TANH_SGD,
 } from "./training.ts";
+import { chapterBackend } from "../backend.ts";
 
 /** What the answer claimed, in its own numbers. */
 export const ANSWER = {
@@ -133,7 +134,10 @@ export async function linearBaseline(
   steps: number,
   backend?: Backend,
 ): Promise<number> {
-  const model = mlp([data.train.features, data.train.classes!], { seed, backend });
+  const model = mlp([data.train.features, data.train.classes!], {
+    seed,
+    backend: backend ?? chapterBackend(),
+  });
   const batchSize = 64;
   await train({
     model,

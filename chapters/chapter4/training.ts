@@ -15,6 +15,7 @@ import { SoftmaxCrossEntropy } from "../../lib/losses.ts";
 import { Adam, type Optimizer, SGD } from "../../lib/optim.ts";
 import { evaluate, predict, train } from "../../lib/train.ts";
 import type { ChapterData } from "./data.ts";
+import { chapterBackend } from "../backend.ts";
 
 /** The asker's layer sizes. */
 export const SIZES = [50, 500, 500, 5] as const;
@@ -111,6 +112,7 @@ export function linearLayers(model: Sequential): Linear[] {
 
 /** The network for a setting, on a backend. */
 export function buildNetwork(setting: Setting, seed: number, backend?: Backend): Sequential {
+  backend ??= chapterBackend();
   return mlp([...SIZES], {
     activation: setting.activation,
     weightInit: setting.weightInit,

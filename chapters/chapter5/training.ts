@@ -28,6 +28,7 @@ import {
 import { argmax, equal, gatherRows, sum } from "../../lib/ops.ts";
 import type { Dataset } from "../../lib/data/dataset.ts";
 import { ASKER_SETUP, type ChapterData, classZeroShare } from "./question.ts";
+import { chapterBackend } from "../backend.ts";
 
 export type LossKind = "naive" | "log-sum-exp";
 
@@ -245,7 +246,7 @@ export async function runSetting(
   setting: Setting,
   seed: number,
   data: ChapterData,
-  backend: Backend = cpu,
+  backend: Backend = chapterBackend(),
 ): Promise<RunResult> {
   // float64 lives on the CPU only: gradcheck's precision, and the NumPy default.
   const device = setting.dtype === "float64" ? cpu : backend;
@@ -398,7 +399,7 @@ export async function runSeeds(
   setting: Setting,
   seeds: number[],
   dataFor: (seed: number) => Promise<ChapterData>,
-  backend: Backend = cpu,
+  backend: Backend = chapterBackend(),
   onRun?: (run: RunResult) => void,
 ): Promise<RunResult[]> {
   const runs: RunResult[] = [];
