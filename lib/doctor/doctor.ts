@@ -1,7 +1,7 @@
 /**
  * The doctor in code, for a network built with the library rather than described by a recipe:
  *
- * ```ts
+ * ```ts ignore
  * const doctor = new Doctor(model, loss, trainSet, { optimizer });
  * console.log(formatReport(await doctor.preflight()));      // before a step
  * const history = await train({ model, loss, optimizer, train: trainSet, epochs: 5,
@@ -323,6 +323,15 @@ export class Doctor {
           }
           const m = this.#layers.get(layer.name)!;
           m.updateRatio = Math.sqrt(d) / (Math.sqrt(w) || 1);
+          let o = 0;
+          for (const v of old) o += v * v;
+          if (o > 0) {
+            const ratio = Math.sqrt(d / o);
+            m.largestUpdateRatio = Math.max(
+              m.largestUpdateRatio ?? 0,
+              Number.isFinite(ratio) ? ratio : Infinity,
+            );
+          }
         }
         before.clear();
       },
