@@ -388,3 +388,90 @@ export function lossByName(name: LossName, options: BinaryCrossEntropyOptions = 
       throw new Error(`unknown loss "${name}": choose one of ${lossNames.join(", ")}`);
   }
 }
+
+/** SoftTargetCrossEntropy's settings. */
+export interface SoftTargetCrossEntropyOptions {
+  /**
+   * true: the labels are constants, no gradient reaches them (TensorFlow 1's
+   * `softmax_cross_entropy_with_logits`). false: `labelsBackward()` gives
+   * dL/dlabels too, so a graph whose labels were computed from the model's own
+   * output trains through them (`_v2`, TensorFlow 2's only form). Required: the
+   * difference is what Chapter 6 is about.
+   */
+  stopGradientThroughLabels: boolean;
+}
+
+/**
+ * Softmax cross-entropy against soft targets: each row of `labels` is a
+ * probability distribution over the classes (one-hot rows give the usual loss).
+ *   L = −mean_i Σ_k t_ik log softmax(z_i)_k
+ *   dL/dz = (softmax(z) − t) / N        (TensorFlow's formula: it assumes rows of t sum to 1)
+ *   dL/dt = −log softmax(z) / N         (only when the gradient is not stopped)
+ * softmax(z) here is exp(log-softmax(z)); `ops.softmax` may differ from it in the last bit.
+ *
+ * @example
+ * ```ts
+ * import { SoftTargetCrossEntropy, tensor } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const loss = new SoftTargetCrossEntropy({ stopGradientThroughLabels: true });
+ * const [value] = await loss.forward(tensor([0, 0], [1, 2]), tensor([0.5, 0.5], [1, 2])).data();
+ * assert.ok(Math.abs(value - Math.LN2) < 1e-6);
+ * assert.deepEqual(Array.from(await loss.backward().data()), [0, 0]); // softmax(z) − t
+ * assert.throws(() => loss.labelsBackward(), /stopGradientThroughLabels/);
+ * ```
+ */
+export class SoftTargetCrossEntropy implements Loss {
+  readonly name: string;
+  readonly targetKind = "dense";
+  readonly targetRange: readonly [number, number] = [0, 1];
+  readonly stopGradientThroughLabels: boolean;
+  #logProbabilities: Tensor | null = null;
+  #labels: Tensor | null = null;
+
+  /** See {@link SoftTargetCrossEntropyOptions}. */
+  constructor(options: SoftTargetCrossEntropyOptions) {
+    if (typeof options?.stopGradientThroughLabels !== "boolean") {
+      throw new Error(
+        "SoftTargetCrossEntropy: say whether gradient flows into the labels: " +
+          "{ stopGradientThroughLabels: true } (TensorFlow 1) or false (TensorFlow 2's _v2)",
+      );
+    }
+    this.stopGradientThroughLabels = options.stopGradientThroughLabels;
+    this.name = `soft-target-cross-entropy (${
+      this.stopGradientThroughLabels ? "labels held constant, TF1" : "gradient into labels, TF2"
+    })`;
+  }
+
+  /** The mean loss, [1]: logits [N, K], labels [N, K] (each row a distribution). */
+  forward(logits: Tensor, labels: Tensor): Tensor {
+    checkDense(this.name, logits, labels);
+    this.#logProbabilities = logSoftmax(logits);
+    this.#labels = labels;
+    return scale(sum(mul(labels, this.#logProbabilities)), -1 / logits.shape[0]);
+  }
+
+  /** dL/dz for the last forward(). */
+  backward(): Tensor {
+    const [logP, t] = this.#last();
+    return scale(sub(exp(logP), t), 1 / logP.shape[0]);
+  }
+
+  /** dL/dlabels for the last forward(); an error when the gradient is stopped. */
+  labelsBackward(): Tensor {
+    if (this.stopGradientThroughLabels) {
+      throw new Error(
+        `${this.name}: no gradient flows into the labels (stopGradientThroughLabels: true)`,
+      );
+    }
+    const [logP] = this.#last();
+    return scale(logP, -1 / logP.shape[0]);
+  }
+
+  #last(): [Tensor, Tensor] {
+    if (!this.#logProbabilities || !this.#labels) {
+      throw new Error(`${this.name}: backward() before forward()`);
+    }
+    return [this.#logProbabilities, this.#labels];
+  }
+}

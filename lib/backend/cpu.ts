@@ -4,7 +4,14 @@
  * where nearly all of training's time goes.
  */
 import { checkValuesFitShape, type DType, sizeOf, Tensor, type TypedArray } from "../tensor.ts";
-import type { AdamHyper, Backend, BinaryOp, Reduction, UnaryOp } from "./backend.ts";
+import type {
+  AdamHyper,
+  Backend,
+  BinaryOp,
+  Reduction,
+  UnaryOp,
+  WindowGeometry,
+} from "./backend.ts";
 
 function arrayOf(dtype: DType, size: number): TypedArray {
   return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
@@ -252,6 +259,97 @@ export class CpuBackend implements Backend {
 
   assign(target: Tensor, source: Tensor): void {
     values(target).set(values(source));
+  }
+
+  // Convolution and pooling, NHWC. Patch row r = (n, oy, ox); column (ky, kx, c).
+
+  im2col(x: Tensor, g: WindowGeometry): Tensor {
+    const input = values(x);
+    const patch = g.kernelHeight * g.kernelWidth * g.channels;
+    const out = arrayOf(x.dtype, g.batch * g.outHeight * g.outWidth * patch);
+    forEachWindowTap(g, (o, i) => {
+      out[o] = input[i];
+    });
+    return this.#make(out, [g.batch * g.outHeight * g.outWidth, patch], x.dtype);
+  }
+
+  col2im(cols: Tensor, g: WindowGeometry): Tensor {
+    const patches = values(cols);
+    const out = arrayOf(cols.dtype, g.batch * g.height * g.width * g.channels);
+    // Overlapping windows read the same pixel: their gradients add up.
+    forEachWindowTap(g, (o, i) => {
+      out[i] += patches[o];
+    });
+    return this.#make(out, [g.batch, g.height, g.width, g.channels], cols.dtype);
+  }
+
+  maxPool(x: Tensor, g: WindowGeometry): { output: Tensor; argmax: Tensor } {
+    const input = values(x);
+    const size = g.batch * g.outHeight * g.outWidth * g.channels;
+    const out = arrayOf(x.dtype, size), argmax = arrayOf(x.dtype, size);
+    const { channels: C } = g;
+    for (let n = 0, o = 0; n < g.batch; n++) {
+      for (let oy = 0; oy < g.outHeight; oy++) {
+        for (let ox = 0; ox < g.outWidth; ox++) {
+          for (let c = 0; c < C; c++, o++) {
+            // Ties: the first maximum in scan order (row by row) wins; padding never does.
+            let best = -Infinity, at = -1;
+            for (let ky = 0; ky < g.kernelHeight; ky++) {
+              const y = oy * g.strideHeight - g.padTop + ky;
+              if (y < 0 || y >= g.height) continue;
+              for (let kx = 0; kx < g.kernelWidth; kx++) {
+                const xx = ox * g.strideWidth - g.padLeft + kx;
+                if (xx < 0 || xx >= g.width) continue;
+                const i = ((n * g.height + y) * g.width + xx) * C + c;
+                const v = input[i];
+                // A NaN wins too (and keeps winning), so the pool does not hide it.
+                if (at < 0 || v > best || (v !== v && best === best)) {
+                  best = v;
+                  at = i;
+                }
+              }
+            }
+            out[o] = best;
+            argmax[o] = at;
+          }
+        }
+      }
+    }
+    const shape = [g.batch, g.outHeight, g.outWidth, C];
+    return { output: this.#make(out, shape, x.dtype), argmax: this.#make(argmax, shape, x.dtype) };
+  }
+
+  maxPoolBackward(dy: Tensor, argmax: Tensor, g: WindowGeometry): Tensor {
+    const upstream = values(dy), at = values(argmax);
+    const out = arrayOf(dy.dtype, g.batch * g.height * g.width * g.channels);
+    for (let o = 0; o < upstream.length; o++) out[at[o]] += upstream[o];
+    return this.#make(out, [g.batch, g.height, g.width, g.channels], dy.dtype);
+  }
+}
+
+/**
+ * Call visit(patchIndex, inputIndex) for every window tap that lands inside the
+ * image, in the order of the patch matrix; taps on the padding are skipped (they read 0).
+ */
+function forEachWindowTap(g: WindowGeometry, visit: (o: number, i: number) => void): void {
+  const { channels: C, kernelHeight: KH, kernelWidth: KW } = g;
+  const patch = KH * KW * C;
+  for (let n = 0, row = 0; n < g.batch; n++) {
+    for (let oy = 0; oy < g.outHeight; oy++) {
+      for (let ox = 0; ox < g.outWidth; ox++, row++) {
+        for (let ky = 0; ky < KH; ky++) {
+          const y = oy * g.strideHeight - g.padTop + ky;
+          if (y < 0 || y >= g.height) continue;
+          for (let kx = 0; kx < KW; kx++) {
+            const x = ox * g.strideWidth - g.padLeft + kx;
+            if (x < 0 || x >= g.width) continue;
+            const o = row * patch + (ky * KW + kx) * C;
+            const i = ((n * g.height + y) * g.width + x) * C;
+            for (let c = 0; c < C; c++) visit(o + c, i + c);
+          }
+        }
+      }
+    }
   }
 }
 

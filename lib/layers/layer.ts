@@ -28,6 +28,11 @@ export abstract class Layer {
   input: Tensor | null = null;
   /** The last output (null before the first forward). */
   output: Tensor | null = null;
+  /**
+   * A frozen layer's parameters get no gradient and no update (fine-tuning keeps a
+   * pre-trained base fixed). Set it with freeze()/unfreeze(), which reach sublayers.
+   */
+  frozen = false;
 
   /**
    * A layer of the given kind.
@@ -57,6 +62,23 @@ export abstract class Layer {
     return this.kind;
   }
 
+  /** Freeze this layer and every layer inside it (their gradients are dropped). */
+  freeze(): this {
+    for (const layer of leafLayers(this)) {
+      layer.frozen = true;
+      for (const p of layer.parameters()) p.grad = null;
+    }
+    this.frozen = true;
+    return this;
+  }
+
+  /** Let this layer and every layer inside it train again. */
+  unfreeze(): this {
+    for (const layer of leafLayers(this)) layer.frozen = false;
+    this.frozen = false;
+    return this;
+  }
+
   /** Throw unless forward() has run, naming the layer. */
   protected requireInput(): Tensor {
     if (!this.input) throw new Error(`${this.name}: backward() called before forward()`);
@@ -77,4 +99,63 @@ export abstract class Layer {
       );
     }
   }
+}
+
+/** The layers inside `layer` (a Sequential's `layers`), or none. */
+export function sublayers(layer: Layer): Layer[] {
+  const inner = (layer as { layers?: unknown }).layers;
+  return Array.isArray(inner) ? inner.filter((l): l is Layer => l instanceof Layer) : [];
+}
+
+/** The layers with no layers inside them, depth first: the ones that compute. */
+export function leafLayers(layer: Layer): Layer[] {
+  const inner = sublayers(layer);
+  return inner.length === 0 ? [layer] : inner.flatMap(leafLayers);
+}
+
+/**
+ * The parameters an optimiser may change: those of layers that are not frozen,
+ * named as `layer.parameters()` names them.
+ */
+export function trainableParameters(layer: Layer): Parameter[] {
+  const frozen = new Set<Tensor>();
+  for (const leaf of leafLayers(layer)) {
+    if (leaf.frozen) { for (const p of leaf.parameters()) frozen.add(p.value); }
+  }
+  return layer.parameters().filter((p) => !frozen.has(p.value));
+}
+
+/**
+ * Switch every layer inside `layer` that has a training mode (Dropout, batch
+ * normalisation) to training (true) or evaluation (false). `train()` switches
+ * to training for its steps; `evaluate()` and `predict()` always run in evaluation.
+ * Returns the modes it replaced, for `restoreTrainingModes`.
+ */
+export function setTrainingMode(layer: Layer, training: boolean): Map<Layer, boolean> {
+  const previous = new Map<Layer, boolean>();
+  for (const leaf of leafLayers(layer)) {
+    if (hasTrainingMode(leaf)) {
+      previous.set(leaf, leaf.training);
+      leaf.training = training;
+    }
+  }
+  return previous;
+}
+
+/** Put back the modes `setTrainingMode` replaced. */
+export function restoreTrainingModes(previous: Map<Layer, boolean>): void {
+  for (const [layer, training] of previous) {
+    if (hasTrainingMode(layer)) layer.training = training;
+  }
+}
+
+/** A layer that behaves differently in training and evaluation. */
+export interface HasTrainingMode {
+  /** true while training, false in evaluation. */
+  training: boolean;
+}
+
+/** Whether a layer has a training mode (a boolean `training` field). */
+export function hasTrainingMode(layer: Layer): layer is Layer & HasTrainingMode {
+  return typeof (layer as Partial<HasTrainingMode>).training === "boolean";
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Dataset } from "../data/dataset.ts";
+import { restoreTrainingModes, setTrainingMode } from "../layers/layer.ts";
 import type { Sequential } from "../layers/sequential.ts";
 import type { Loss } from "../losses.ts";
 import { argmax, equal, gatherRows, scale, sum } from "../ops.ts";
@@ -25,12 +26,27 @@ export interface Evaluation {
   accuracy?: number;
 }
 
-/** Mean loss (and accuracy, for labelled data) of the model on a whole dataset. */
+/** Mean loss (and accuracy, for labelled data) of the model on a whole dataset, in evaluation mode. */
 export async function evaluate(
   model: Sequential,
   loss: Loss,
   dataset: Dataset,
   batchSize = 1000,
+): Promise<Evaluation> {
+  // Evaluation is always in evaluation mode (no dropout); the caller's modes come back after.
+  const modes = setTrainingMode(model, false);
+  try {
+    return await evaluateInEvalMode(model, loss, dataset, batchSize);
+  } finally {
+    restoreTrainingModes(modes);
+  }
+}
+
+async function evaluateInEvalMode(
+  model: Sequential,
+  loss: Loss,
+  dataset: Dataset,
+  batchSize: number,
 ): Promise<Evaluation> {
   checkModel("evaluate", model);
   const backend = model.parameters()[0]?.value.backend;
@@ -64,11 +80,24 @@ export async function evaluate(
   };
 }
 
-/** The model's outputs for every example of a dataset, read back: [count, outputs]. */
+/** The model's outputs for every example of a dataset, read back: [count, outputs], in evaluation mode. */
 export async function predict(
   model: Sequential,
   dataset: Dataset,
   batchSize = 1000,
+): Promise<Float32Array[]> {
+  const modes = setTrainingMode(model, false);
+  try {
+    return await predictInEvalMode(model, dataset, batchSize);
+  } finally {
+    restoreTrainingModes(modes);
+  }
+}
+
+async function predictInEvalMode(
+  model: Sequential,
+  dataset: Dataset,
+  batchSize: number,
 ): Promise<Float32Array[]> {
   checkModel("predict", model);
   const backend = model.parameters()[0]?.value.backend;

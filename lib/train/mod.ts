@@ -9,3 +9,4 @@ export * from "./types.ts";
 export { releaseUploads } from "./device_data.ts";
 export { evaluate, type Evaluation, predict } from "./evaluate.ts";
 export { type FullBatchHistory, train, trainFullBatch } from "./loop.ts";
+export { type Batcher, FixedOrderBatcher, ShuffledBatcher } from "./batcher.ts";

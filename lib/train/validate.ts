@@ -80,7 +80,9 @@ export function validateDataset(
         `examples of ${dataset.features} features`,
     );
   }
-  const first = model.layers.find((l) => "inFeatures" in l) as
+  // Only a first weighted layer that takes flat rows (Linear) says how wide they must be;
+  // a Conv2d checks its own input.
+  const first = model.layers.find((l) => l.parameters().length > 0) as
     | (Layer & { inFeatures?: number })
     | undefined;
   if (first?.inFeatures !== undefined && first.inFeatures !== dataset.features) {

@@ -10,10 +10,10 @@ import {
   TILINGS,
   WebGpuBackend,
   webGpuBackendIfAvailable,
-} from "../lib/backend/webgpu.ts";
-import { planMatmul } from "../lib/backend/webgpu/matmul.ts";
-import { cpu } from "../lib/backend/mod.ts";
-import { assertSame, defineParitySuite, pair, randomValues } from "./parity_cases.ts";
+} from "../../lib/backend/webgpu.ts";
+import { planMatmul } from "../../lib/backend/webgpu/matmul.ts";
+import { cpu } from "../../lib/backend/mod.ts";
+import { assertSame, defineParitySuite, pair, randomValues } from "../parity_cases.ts";
 
 const shared = await webGpuBackendIfAvailable().catch(() => null);
 if (!shared) console.warn("webgpu tiling tests SKIPPED: no WebGPU adapter");

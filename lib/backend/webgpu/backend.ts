@@ -32,6 +32,14 @@ import {
   TILINGS,
 } from "./matmul.ts";
 import { isSoftwareAdapter } from "./adapter.ts";
+import type { WindowGeometry } from "../backend.ts";
+import {
+  col2imShader,
+  im2colShader,
+  maxPoolBackwardShader,
+  maxPoolShader,
+  windowParams,
+} from "./conv.ts";
 import { BufferPool, type PoolStats, StagingPool, UniformArena } from "./pool.ts";
 import {
   addInPlaceShader,
@@ -585,6 +593,56 @@ export class WebGpuBackend implements Backend {
     if (bytes > 0) {
       this.#copyCommand().copyBufferToBuffer(bufferOf(source), 0, bufferOf(target), 0, bytes);
     }
+  }
+
+  // Convolution and pooling, NHWC (shaders in conv.ts) ------------------------------------
+
+  im2col(x: Tensor, g: WindowGeometry): Tensor {
+    requireFloat32s("im2col", x);
+    const rows = g.batch * g.outHeight * g.outWidth;
+    const patch = g.kernelHeight * g.kernelWidth * g.channels;
+    const out = this.#output(rows * patch, [rows, patch]);
+    this.#elementwise("im2col", im2colShader, windowParams(g, rows * patch), [], [
+      this.#bound(x, "im2col"),
+      bufferOf(out),
+    ], rows * patch);
+    return out;
+  }
+
+  col2im(cols: Tensor, g: WindowGeometry): Tensor {
+    requireFloat32s("col2im", cols);
+    const count = g.batch * g.height * g.width * g.channels;
+    const out = this.#output(count, [g.batch, g.height, g.width, g.channels]);
+    this.#elementwise("col2im", col2imShader, windowParams(g, count), [], [
+      this.#bound(cols, "col2im"),
+      bufferOf(out),
+    ], count);
+    return out;
+  }
+
+  maxPool(x: Tensor, g: WindowGeometry): { output: Tensor; argmax: Tensor } {
+    requireFloat32s("maxPool", x);
+    const shape = [g.batch, g.outHeight, g.outWidth, g.channels];
+    const count = sizeOf(shape);
+    const output = this.#output(count, shape), argmax = this.#output(count, shape);
+    this.#elementwise("maxPool", maxPoolShader, windowParams(g, count), [], [
+      this.#bound(x, "maxPool"),
+      bufferOf(output),
+      bufferOf(argmax),
+    ], count);
+    return { output, argmax };
+  }
+
+  maxPoolBackward(dy: Tensor, argmax: Tensor, g: WindowGeometry): Tensor {
+    requireFloat32s("maxPoolBackward", dy, argmax);
+    const count = g.batch * g.height * g.width * g.channels;
+    const out = this.#output(count, [g.batch, g.height, g.width, g.channels]);
+    this.#elementwise("maxPoolBackward", maxPoolBackwardShader, windowParams(g, count), [], [
+      this.#bound(dy, "maxPoolBackward"),
+      this.#bound(argmax, "maxPoolBackward"),
+      bufferOf(out),
+    ], count);
+    return out;
   }
 
   // Recording ---------------------------------------------------------------------------
