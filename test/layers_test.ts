@@ -237,3 +237,29 @@ Deno.test("mlp: the seed decides the initial weights", async () => {
   const [w1, , w2] = model.parameters();
   assert.notDeepEqual(Array.from(await w1.value.data()), Array.from(await w2.value.data()));
 });
+
+Deno.test("nested Sequential: parameter names are the same however often they are asked for", () => {
+  const inner = new Sequential([new Linear(3, 4), new ReLU()]);
+  const outer = new Sequential([inner, new Linear(4, 2)]);
+  const first = outer.parameters().map((p) => p.name);
+  const second = outer.parameters().map((p) => p.name);
+  assert.deepEqual(first, [
+    "sequential1.linear1.weight",
+    "sequential1.linear1.bias",
+    "linear1.weight",
+    "linear1.bias",
+  ]);
+  assert.deepEqual(second, first);
+});
+
+Deno.test("a frozen Linear computes no parameter gradient, but still passes dx down", async () => {
+  const layer = new Linear(3, 2);
+  layer.freeze();
+  const x = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+  layer.forward(x);
+  const dx = layer.backward(tensor([1, 0, 0, 1], [2, 2]));
+  assert.equal(layer.weight.grad, null);
+  assert.equal(layer.bias.grad, null);
+  assert.deepEqual(dx!.shape, [2, 3]);
+  assert.ok((await dx!.data()).some((v) => v !== 0));
+});

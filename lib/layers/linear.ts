@@ -105,8 +105,11 @@ export class Linear extends Layer {
   backward(dy: Tensor, needInputGradient = true): Tensor | null {
     const x = this.requireInput();
     this.checkGradient(dy, this.requireOutput());
-    this.weight.grad = matmul(x, dy, { transposeA: true });
-    this.bias.grad = sum(dy, 0);
+    // A frozen layer computes no parameter gradient: only dx, for the layers below it.
+    if (!this.frozen) {
+      this.weight.grad = matmul(x, dy, { transposeA: true });
+      this.bias.grad = sum(dy, 0);
+    }
     return needInputGradient ? matmul(dy, this.weight.value, { transposeB: true }) : null;
   }
 

@@ -82,8 +82,11 @@ export class Sequential extends Layer {
   override parameters(): Parameter[] {
     const all: Parameter[] = [];
     for (const layer of this.layers) {
+      // A nested Sequential names its parameters first; a leaf's own name ("weight") is kept
+      // aside the first time, so asking again never stacks prefixes.
       for (const p of layer.parameters()) {
-        if (!p.name.startsWith(layer.name + ".")) p.name = `${layer.name}.${p.name}`;
+        const own = layer instanceof Sequential ? p.name : leafName(p);
+        p.name = `${layer.name}.${own}`;
         all.push(p);
       }
     }
@@ -159,4 +162,15 @@ export function mlp(sizes: number[], options: MlpOptions = {}): Sequential {
     if (name !== "identity") layers.push(activation(name, { slope: options.slope }));
   }
   return new Sequential(layers);
+}
+
+const leafNames = new WeakMap<Parameter, string>();
+/** The name a layer gave its parameter ("weight"), before any Sequential prefixed it. */
+function leafName(p: Parameter): string {
+  let name = leafNames.get(p);
+  if (name === undefined) {
+    name = p.name;
+    leafNames.set(p, name);
+  }
+  return name;
 }
