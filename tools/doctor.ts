@@ -71,11 +71,18 @@ export async function doctorReport(
   const data = await loadRecipeData(recipe, recipeDir);
   const history = options.history === undefined ? undefined : parseHistory(options.history);
   const evidence: Evidence = { recipe, data, history };
+  const notes: string[] = [];
   if (!history || options.run) {
     onProgress(`training ${recipe.name ?? "the recipe"} (budget ${budgetSeconds} s)`);
-    evidence.run = await runRecipe(recipe, data, { budgetSeconds, onProgress });
+    try {
+      evidence.run = await runRecipe(recipe, data, { budgetSeconds, onProgress });
+    } catch (error) {
+      // A setup the library cannot train (a one-output categorical loss whose labels run past
+      // its one class) still gets the preflight findings, which usually name why.
+      notes.push(`training stopped with an error: ${(error as Error).message}`);
+    }
   }
-  const report = makeReport(evidence, evidence.run ? budgetSeconds : undefined);
+  const report = makeReport(evidence, evidence.run ? budgetSeconds : undefined, notes);
   const top = report.findings.find((x) => x.severity !== "note" && x.fix);
   if (options.confirm && top?.fix && evidence.run) {
     try {

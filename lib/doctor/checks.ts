@@ -265,7 +265,11 @@ function graded(
 ): { severity: Severity; confidence: number } {
   if (!e.run && !e.history?.loss) return { severity: severityWithoutRun, confidence };
   if (didNotLearn(e)) return { severity: "error", confidence: Math.min(0.97, confidence + 0.1) };
-  if (learnedWell(e)) return { severity: "note", confidence: confidence * 0.5 };
+  // An accuracy well above chance clears a suspicion only when the loss agrees: a loss still
+  // above half the prior-only loss has most of the way to go (MNIST at 80% under a sigmoid head).
+  if (learnedWell(e) && !(learningRatio(e) > LEARNED_WELL)) {
+    return { severity: "note", confidence: confidence * 0.5 };
+  }
   return { severity: "warning", confidence: confidence * 0.8 };
 }
 
@@ -310,6 +314,26 @@ export const CHECKS: Check[] = [
           fix: { field: "loss", from: name, to: fixCE },
           confirm:
             `train with loss ${fixCE}: the argmax accuracy, not the binary one, is the figure to watch`,
+        };
+      }
+      if (recipe.task === "classification" && crossEntropy(recipe) && lastUnits(recipe) === 1) {
+        // One output: a softmax (or Keras' division by the row sum) makes it exactly 1, so the
+        // categorical loss is 0 whatever the weights; the sparse one sees one class, and label 1
+        // is out of range.
+        return {
+          id: "loss-mismatch",
+          severity: "error",
+          confidence: 0.95,
+          evidence: [
+            name === "categorical_crossentropy"
+              ? "categorical_crossentropy over a single output: the output is divided by its own sum, " +
+                "so the predicted probability is always 1 and the loss is 0 for every example: nothing learns"
+              : "sparse_categorical_crossentropy over a single output scores one class: the label 1 " +
+                "is out of range for it",
+          ],
+          fix: { field: "loss", from: name, to: "binary_crossentropy" },
+          confirm:
+            "train with binary_crossentropy and a sigmoid output; the loss should start near ln 2",
         };
       }
       if (
@@ -716,7 +740,10 @@ export const CHECKS: Check[] = [
     fixes: `order "shuffled" (or shuffle true)`,
     run(e) {
       const { recipe, data } = e;
-      if (recipe.data.order !== "sorted-by-class") return null;
+      // The file's own order counts too: many CSVs (iris, most exports) are stored sorted.
+      const sorted = recipe.data.order === "sorted-by-class" ||
+        recipe.data.order === "as-stored" && storedSortedByClass(data);
+      if (!sorted) return null;
       if (recipe.data.validationSplit > 0 && data.validation?.labels) {
         const inValidation = new Set(data.validation.labels);
         const inTraining = new Set(data.train.labels);
@@ -730,9 +757,13 @@ export const CHECKS: Check[] = [
               pct(recipe.data.validationSplit)
             }: ` +
             `the validation rows hold classes ${[...inValidation].sort().join(", ")}` +
-            (unseen.length > 0 ? `, and class ${unseen.join(", ")} never appears in training` : ""),
+            (unseen.length > 0
+              ? `, and class ${unseen.join(", ")} never appears in training`
+              : inValidation.size === 1
+              ? " only: the validation figures measure one class"
+              : ""),
           ],
-          fix: { field: "data.order", from: "sorted-by-class", to: "shuffled" },
+          fix: { field: "data.order", from: recipe.data.order, to: "shuffled" },
         };
       }
       if (!recipe.shuffle) {
@@ -789,8 +820,13 @@ export const CHECKS: Check[] = [
         evidence.push(`the training loss rose from ${f(first)} to ${f(final)}`);
         confidence = Math.max(confidence, 0.75);
       }
+      // The last look's ratios say what the rate does now; the largest over the run (early steps
+      // are the largest, on small starting weights) only count with the damage they left below.
       const ratios = (run?.layers ?? []).filter((l) =>
         l.updateRatio !== undefined && l.updateRatio > UPDATE_RATIO_HIGH
+      );
+      const largeSteps = (run?.layers ?? []).filter((l) =>
+        (l.largestUpdateRatio ?? 0) > UPDATE_RATIO_HIGH
       );
       if (ratios.length > 0) {
         evidence.push(
@@ -800,12 +836,50 @@ export const CHECKS: Check[] = [
         );
         confidence = Math.max(confidence, 0.55);
       }
+      // ReLU units alive at the start and dead at the end, after steps that moved the weights by
+      // over UPDATE_RATIO_HIGH: the large updates pushed them below zero for every input.
+      // Likewise sigmoid/tanh units pushed into saturation.
+      const atStart = (layer: string) => run!.initialLayers.find((i) => i.layer === layer);
+      const killed = (run?.layers ?? []).filter((l) =>
+        (l.deadFraction ?? 0) >= DEAD_ERROR && (atStart(l.layer)?.deadFraction ?? 0) < DEAD_WARNING
+      );
+      const pushed = (run?.layers ?? []).filter((l) =>
+        (l.saturatedFraction ?? 0) >= SATURATED_WARNING &&
+        (atStart(l.layer)?.saturatedFraction ?? 0) < SATURATED_WARNING / 2
+      );
+      const killedByRate = killed.length + pushed.length > 0 && largeSteps.length > 0 &&
+        didNotLearn(e);
+      if (killedByRate) {
+        evidence.push(
+          `steps changed ${
+            largeSteps.map((l) => `${l.layer}'s weights by up to ${pct(l.largestUpdateRatio!)}`)
+              .join(", ")
+          }, and ` +
+            [
+              ...killed.map((l) => `${pct(l.deadFraction!)} of ${l.layer}'s units`),
+              ...pushed.map((l) => `${pct(l.saturatedFraction!)} of ${l.layer}'s outputs`),
+            ].join(", ") +
+            " that were alive before the first step are dead or saturated after them",
+        );
+        confidence = Math.max(confidence, 0.8);
+      }
+      // A rate no one uses on purpose, steps measured that large, and nothing learned.
+      const stuckWithLargeSteps = high && largeSteps.length > 0 && didNotLearn(e);
+      if (stuckWithLargeSteps && !killedByRate) {
+        evidence.push(
+          `steps changed ${
+            largeSteps.map((l) => `${l.layer}'s weights by up to ${pct(l.largestUpdateRatio!)}`)
+              .join(", ")
+          } and the loss ended where predicting the class frequencies would`,
+        );
+        confidence = Math.max(confidence, 0.6);
+      }
       if (confidence === 0) return null;
       if (high) {
         evidence.unshift(`learning rate ${lr} for ${recipe.optimizer.name}`);
         confidence += 0.15;
       }
-      const collapsed = nonFinite !== undefined ||
+      const collapsed = nonFinite !== undefined || killedByRate || stuckWithLargeSteps ||
         (final !== undefined && first !== undefined && final > first * 1.05);
       return {
         id: "learning-rate-too-high",
@@ -925,11 +999,13 @@ export const CHECKS: Check[] = [
       const perEpoch = Math.ceil(data.train.count / recipe.batchSize);
       const updates = perEpoch * recipe.epochs;
       if (recipe.batchSize < data.train.count / 4 || updates >= FEW_UPDATES) return null;
-      const graded_ = graded(e, 0.75, "warning");
-      if (graded_.severity === "note") return null;
       // A handful of updates that did not get the loss to half its prior-only value: the batch
-      // size, not the epochs, is what to change first.
-      const grade = e.run && !learnedWell(e)
+      // size, not the epochs, is what to change first. (An accuracy well above chance after ten
+      // steps on an easy set does not clear it: the loss says how far it still has to go.)
+      const unfinished = learningRatio(e) > LEARNED_WELL;
+      const graded_ = graded(e, 0.75, "warning");
+      if (graded_.severity === "note" && !unfinished) return null;
+      const grade = e.run && unfinished
         ? { severity: "error" as const, confidence: 0.75 }
         : graded_;
       return {
@@ -970,7 +1046,10 @@ export const CHECKS: Check[] = [
         recipe.epochs * Math.ceil(e.data.train.count / recipe.batchSize);
       return {
         id: "too-few-epochs",
-        severity: far && recipe.epochs <= 10 ? "error" : "warning",
+        // With the whole set in each of a handful of batches, batch-size names the fault.
+        severity: far && recipe.epochs <= 10 && !(fullBatches && updates < FEW_UPDATES)
+          ? "error"
+          : "warning",
         confidence: fullBatches ? 0.5 : far ? 0.7 : 0.45,
         evidence: withLearning(e, [
           `the loss fell ${
@@ -1098,10 +1177,13 @@ export const CHECKS: Check[] = [
         l.largestGradientNorm! > EXPLODING_RATIO * Math.max(l.firstGradientNorm!, 1e-12)
       );
       if (exploded.length === 0) return null;
+      // Gradients that grow while the loss falls well are a network leaving a flat start, not an
+      // explosion: without a collapse or a failure to learn it is only a note.
+      const severity: Severity = e.run?.nonFinite ? "error" : learnedWell(e) ? "note" : "warning";
       return {
         id: "exploding-gradients",
-        severity: e.run?.nonFinite ? "error" : "warning",
-        confidence: 0.55,
+        severity,
+        confidence: severity === "note" ? 0.3 : 0.55,
         evidence: exploded.map((l) =>
           `${l.layer}'s gradient norm grew from ${f(l.firstGradientNorm!)} to ${
             f(l.largestGradientNorm!)
@@ -1129,14 +1211,24 @@ export const CHECKS: Check[] = [
       const bottleneck = hidden.find(([l]) => l.kind === "dense" && l.units < Math.min(k, 4));
       if (!linear && !bottleneck) return null;
       const ratio = learningRatio(e);
-      if (!(ratio > LEARNED_WELL) && !(e.run === undefined && e.history === undefined)) return null;
       const nonlinearData = ["circles", "moons", "xor", "spiral", "sine"].includes(
         recipe.data.synthetic?.kind ?? "",
       );
-      if (e.run === undefined && e.history === undefined && !nonlinearData) return null;
+      // Hidden layers without an activation (Keras' Dense default) add nothing to one linear map:
+      // almost always a forgotten activation, so it is reported even when the loss fell.
+      const linearHidden = linear && hidden.length > 0;
+      const ran = e.run !== undefined || e.history !== undefined;
+      if (!(ratio > LEARNED_WELL) && ran && !linearHidden && !(linear && nonlinearData)) {
+        return null;
+      }
+      if (!ran && !nonlinearData && !linearHidden) return null;
       return {
         id: "insufficient-capacity",
-        severity: ratio >= DID_NOT_LEARN || nonlinearData && linear ? "error" : "warning",
+        severity: ratio >= DID_NOT_LEARN || nonlinearData && linear
+          ? "error"
+          : ratio > LEARNED_WELL || !ran
+          ? "warning"
+          : "note",
         confidence: linear ? 0.65 : 0.5,
         evidence: withLearning(e, [
           linear
@@ -1148,7 +1240,9 @@ export const CHECKS: Check[] = [
               (bottleneck![0] as { units: number }).units
             } units, fewer than the problem needs`,
         ]),
-        fix: linear
+        fix: linearHidden
+          ? { field: `model[${hidden[0][1]}].activation`, from: "linear", to: "relu" }
+          : linear
           ? {
             field: "model",
             from: `${hidden.length} hidden layers, linear`,
@@ -1375,6 +1469,20 @@ export const CHECKS: Check[] = [
     },
   },
 ];
+
+/**
+ * Whether the training rows, then the validation rows (Keras' split keeps the file's order), come
+ * in one contiguous run per class: sorted or grouped by class. A shuffled set of n rows has about
+ * n (1 − Σ p²) class changes; a grouped one has K − 1.
+ */
+export function storedSortedByClass(data: RecipeData): boolean {
+  const labels = [...(data.train.labels ?? []), ...(data.validation?.labels ?? [])];
+  const k = new Set(labels).size;
+  if (k < 2 || labels.length < 4 * k) return false;
+  let changes = 0;
+  for (let i = 1; i < labels.length; i++) if (labels[i] !== labels[i - 1]) changes++;
+  return changes <= k - 1;
+}
 
 /** The shortest period (2 or more) that the series repeats exactly, at least twice over. */
 export function repeatingPeriod(values: number[]): number | undefined {

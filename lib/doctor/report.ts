@@ -50,13 +50,20 @@ export function makeReport(
   if (!run && !evidence.history) {
     allNotes.push("nothing was trained and no history given: only the setup was checked");
   }
+  // A healthy run still lists its notes first: a suspicion the run did not bear out (a sigmoid
+  // head that trained anyway) is the most likely thing to change, and the note says how little
+  // it cost.
   const ranked = healthy && !findings.some((x) => x.severity === "warning")
-    ? [{
+    ? [...findings, {
       id: "healthy" as const,
       severity: "note" as const,
       confidence: 0.8,
-      evidence: [`no check found a fault (${checked.length} checks)`],
-    }, ...findings]
+      evidence: [
+        findings.length > 0
+          ? `no check found an error or a warning (${checked.length} checks); the notes above did not stop it learning`
+          : `no check found a fault (${checked.length} checks)`,
+      ],
+    }]
     : findings;
   return {
     findings: ranked,

@@ -50,6 +50,8 @@ export interface LayerMeasure {
   largestGradientNorm?: number;
   /** Linear layers: ‖Δw‖ / ‖w‖ per step at the last look. */
   updateRatio?: number;
+  /** The largest ‖Δw‖ / ‖w‖ of any look: a rate that is too high shows early, then units die. */
+  largestUpdateRatio?: number;
   weightNorm?: number;
 }
 
@@ -72,7 +74,8 @@ export interface RunMeasures {
 
 const SAMPLE_ROWS = 256;
 
-function sample(ds: Dataset, rows = SAMPLE_ROWS): Dataset {
+/** Evenly spaced rows of a dataset: the batch the doctor measures on. */
+export function sample(ds: Dataset, rows = SAMPLE_ROWS): Dataset {
   if (ds.count <= rows) return ds;
   const stride = ds.count / rows;
   const indices = Array.from({ length: rows }, (_, i) => Math.floor(i * stride));
@@ -103,7 +106,7 @@ function norm(values: ArrayLike<number>): number {
 }
 
 /** Loss and accuracies of the model on a dataset, with dropout and batch statistics off. */
-async function measure(
+export async function measure(
   built: BuiltModel,
   recipe: Recipe,
   ds: Dataset,
@@ -173,7 +176,7 @@ async function measure(
 }
 
 /** The live hooks: per-layer gradient norms and update ratios, every `every` steps. */
-function layerHooks(
+export function layerHooks(
   model: Sequential,
   every: number,
   measures: Map<string, LayerMeasure>,
@@ -205,6 +208,15 @@ function layerHooks(
         const m = measures.get(layer.name)!;
         m.weightNorm = norm(now);
         m.updateRatio = Math.sqrt(d) / (m.weightNorm || 1);
+        // Against the weights before the step; undefined for weights that start at exactly 0.
+        const oldNorm = norm(old);
+        if (oldNorm > 0) {
+          const ratio = Math.sqrt(d) / oldNorm;
+          m.largestUpdateRatio = Math.max(
+            m.largestUpdateRatio ?? 0,
+            Number.isFinite(ratio) ? ratio : Infinity,
+          );
+        }
       }
       before.clear();
     },
@@ -212,7 +224,7 @@ function layerHooks(
 }
 
 /** Dead and saturated units on the sample batch, layer by layer. */
-async function activationMeasures(
+export async function activationMeasures(
   model: Sequential,
   ds: Dataset,
   measures: Map<string, LayerMeasure>,

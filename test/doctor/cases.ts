@@ -15,6 +15,8 @@ export interface DoctorCase {
   /** Curves as an asker posts them: the doctor then diagnoses without training. */
   history?: KerasHistory;
   fixedHistory?: KerasHistory;
+  /** Where the recipe's CSV paths are relative to (default the working directory). */
+  recipeDir?: string;
 }
 
 const blobs = (classes = 4, extra: Record<string, unknown> = {}) => ({

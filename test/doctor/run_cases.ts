@@ -1,10 +1,11 @@
 /**
- * Runs the doctor's case suite: `deno run -A test/doctor/run_cases.ts [--budget S] [name filter]`
+ * Runs the doctor's case suite: `deno run -A test/doctor/run_cases.ts [--budget S] [--real] [name filter]`
  * prints, for every case, the top finding on the planted fault and any error on its fixed twin,
  * then recall (planted fault ranked first) and precision (no error on the twins).
  */
 import { doctorReport } from "../../tools/doctor.ts";
 import { CASES, type DoctorCase } from "./cases.ts";
+import { REAL_CASES } from "./real_cases.ts";
 
 export interface CaseResult {
   name: string;
@@ -16,7 +17,7 @@ export interface CaseResult {
 }
 
 export async function runCase(c: DoctorCase, budgetSeconds: number): Promise<CaseResult> {
-  const options = { budgetSeconds, recipeDir: "." };
+  const options = { budgetSeconds, recipeDir: c.recipeDir ?? "." };
   const report = await doctorReport(c.recipe, { ...options, history: c.history });
   const twin = await doctorReport(c.fixed, { ...options, history: c.fixedHistory ?? undefined });
   return {
@@ -31,9 +32,16 @@ export async function runCase(c: DoctorCase, budgetSeconds: number): Promise<Cas
 if (import.meta.main) {
   const budgetIndex = Deno.args.indexOf("--budget");
   const budget = budgetIndex >= 0 ? Number(Deno.args[budgetIndex + 1]) : 6;
-  const filter = Deno.args.filter((a, i) => a !== "--budget" && i !== budgetIndex + 1)[0] ?? "";
+  const real = Deno.args.includes("--real");
+  const filter = Deno.args.filter((a, i) =>
+    a !== "--budget" && a !== "--real" && i !== budgetIndex + 1
+  )[0] ?? "";
   let hits = 0, alarms = 0, n = 0;
-  for (const c of CASES.filter((x) => x.name.includes(filter) || x.fault.includes(filter))) {
+  for (
+    const c of (real ? REAL_CASES : CASES).filter((x) =>
+      x.name.includes(filter) || x.fault.includes(filter)
+    )
+  ) {
     const started = performance.now();
     const r = await runCase(c, budget);
     n++;
