@@ -425,6 +425,7 @@ export class SoftTargetCrossEntropy implements Loss {
   readonly name: string;
   readonly targetKind = "dense";
   readonly targetRange: readonly [number, number] = [0, 1];
+  /** True: the labels are constants (TF1's softmax_cross_entropy_with_logits); false: _v2. */
   readonly stopGradientThroughLabels: boolean;
   #logProbabilities: Tensor | null = null;
   #labels: Tensor | null = null;

@@ -5,7 +5,14 @@
  */
 export * from "./tensor.ts";
 export * from "./backend/mod.ts";
-export type { AdamHyper, BinaryOp, Reduction, Storage, UnaryOp } from "./backend/backend.ts";
+export type {
+  AdamHyper,
+  BinaryOp,
+  Reduction,
+  Storage,
+  UnaryOp,
+  WindowGeometry,
+} from "./backend/backend.ts";
 /** The tensor operations (matmul, add, relu, softmax, ...), as `ops.matmul(a, b)`. */
 export * as ops from "./ops.ts";
 export { ShapeError } from "./ops.ts";

@@ -161,17 +161,28 @@ export interface Backend {
 
 /** Where a sliding window (a convolution's kernel, a pooling window) reads, in NHWC. */
 export interface WindowGeometry {
+  /** Images in the batch (N). */
   batch: number;
+  /** Input rows (H). */
   height: number;
+  /** Input columns (W). */
   width: number;
+  /** Input channels (C). */
   channels: number;
+  /** Window rows. */
   kernelHeight: number;
+  /** Window columns. */
   kernelWidth: number;
+  /** Rows between windows. */
   strideHeight: number;
+  /** Columns between windows. */
   strideWidth: number;
   /** Rows and columns of zeros before the image (after it, whatever the output size needs). */
   padTop: number;
+  /** Columns of zeros before the image. */
   padLeft: number;
+  /** Output rows. */
   outHeight: number;
+  /** Output columns. */
   outWidth: number;
 }

@@ -206,13 +206,18 @@ export class Conv2d extends Layer {
   readonly kernelSize: [number, number];
   /** [height, width] of the step. */
   readonly stride: [number, number];
+  /** "valid", "same" (TensorFlow's rule) or rows and columns of zeros on each side. */
   readonly padding: Padding;
+  /** [height, width] when the input comes as flat rows, e.g. [28, 28] for 784 pixels. */
   readonly imageSize?: [number, number];
+  /** How the kernels were initialised. */
   readonly weightInit: Init;
   #cols: Tensor | null = null;
   #geometry: WindowGeometry | null = null;
 
   /**
+   * A convolution with `outChannels` kernels of `kernelSize` over `inChannels` channels.
+   *
    * @param inChannels channels of the input (1 for grey-scale)
    * @param outChannels channels of the output: the number of kernels
    * @param kernelSize the window, e.g. 3 or [3, 5]
@@ -324,13 +329,20 @@ export interface MaxPool2dOptions {
  * ```
  */
 export class MaxPool2d extends Layer {
+  /** [height, width] of the window. */
   readonly poolSize: [number, number];
+  /** [height, width] of the step (the window by default). */
   readonly stride: [number, number];
+  /** "valid", "same" or a number of padded rows and columns (padding never wins). */
   readonly padding: Padding;
   #argmax: Tensor | null = null;
   #geometry: WindowGeometry | null = null;
 
-  /** @param poolSize the window, e.g. 2 or [2, 3] */
+  /**
+   * The largest value of each window.
+   *
+   * @param poolSize the window, e.g. 2 or [2, 3]
+   */
   constructor(poolSize: Pair, options: MaxPool2dOptions = {}) {
     super("maxpool");
     this.poolSize = pairOf("MaxPool2d", "poolSize", poolSize);

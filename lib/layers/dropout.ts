@@ -38,6 +38,8 @@ export class Dropout extends Layer implements HasTrainingMode {
   readonly #random: Random;
 
   /**
+   * Dropout of `rate` of the values in training; the identity in evaluation.
+   *
    * @param rate the fraction of values dropped in training, in [0, 1)
    * @param options seed: where the masks come from (default 0)
    */

@@ -42,6 +42,8 @@ export class FixedOrderBatcher implements Batcher {
   batchIndex = 0;
 
   /**
+   * Batches over `count` rows in their stored order.
+   *
    * @param count rows in the data
    * @param batchSize rows per batch, at most `count`
    */
@@ -74,6 +76,8 @@ export class ShuffledBatcher implements Batcher {
   #position = 0;
 
   /**
+   * Batches over `count` rows, reshuffled every epoch as train() does.
+   *
    * @param count rows in the data
    * @param batchSize rows per batch
    * @param seed seeds the permutations (default 0)
