@@ -277,7 +277,8 @@ function isDirectoryError(error: unknown): boolean {
   return error instanceof Error && /EISDIR|Is a directory/i.test(error.message);
 }
 
-async function writeAtomically(file: string | URL, bytes: Uint8Array): Promise<void> {
+/** Writes to a temporary file beside `file`, then renames it over: a reader never sees half a file. */
+export async function writeAtomically(file: string | URL, bytes: Uint8Array): Promise<void> {
   const suffix = `.${crypto.randomUUID()}.tmp`;
   const temporary = file instanceof URL ? new URL(file.href + suffix) : file + suffix;
   try {
@@ -289,7 +290,8 @@ async function writeAtomically(file: string | URL, bytes: Uint8Array): Promise<v
   }
 }
 
-async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+/** The SHA-256 digest of `bytes`. */
+export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 }
 

@@ -13,7 +13,7 @@
  * (λ_{m+1} / λ_k)^steps. A fit is cached in a small binary file, written atomically like the
  * image caches (lib/data/cache.ts), so a chapter pays for it once.
  */
-import { defaultCacheDir } from "./cache.ts";
+import { defaultCacheDir, sha256, writeAtomically } from "./cache.ts";
 
 /** A fitted PCA: the mean, the components as orthonormal rows, and their variances. */
 export interface PcaModel {
@@ -476,21 +476,4 @@ export async function cachedPca(
     report(`PCA ${key}: could not write cache ${shown} (${(error as Error).message})`);
   }
   return model;
-}
-
-// The same two helpers as lib/data/cache.ts, which keeps its own private.
-async function writeAtomically(file: string | URL, bytes: Uint8Array): Promise<void> {
-  const suffix = `.${crypto.randomUUID()}.tmp`;
-  const temporary = file instanceof URL ? new URL(file.href + suffix) : file + suffix;
-  try {
-    await Deno.writeFile(temporary, bytes);
-    await Deno.rename(temporary, file);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
-  }
-}
-
-async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 }
