@@ -7,12 +7,13 @@ const { marked } = await import("marked");
 
 Deno.test("book: maths is typeset and kept away from markdown; prices and chapter links survive", () => {
   const html = renderMarkdown(
-    "Loss $L_{\\text{plateau}} = \\sum_k H(p_k)$ and\n\n$$a_b * c_d$$\n\nIt costs $0.34 per step. " +
+    "Loss $L_{\\text{plateau}} = \\sum_k H(p_k)$ and\n\n$$a_b * c_d$$\n\nIt costs $0.34 per step, " +
+      "at most $17 \\times 0.02 = \\$0.34$. " +
       "See [Chapter 2](02-zero-initialisation.ipynb).",
     katex,
     marked,
   );
-  assert.equal((html.match(/class="katex"/g) ?? []).length, 2);
+  assert.equal((html.match(/class="katex"/g) ?? []).length, 3);
   assert.match(html, /class="katex-display"/);
   assert.ok(!html.includes("<em>"), "markdown did not read _ or * inside the maths");
   assert.match(html, /\$0\.34 per step/);

@@ -73,7 +73,11 @@ export function renderMarkdown(markdown: string, katex: Katex, marked: Marked): 
   };
   const withoutMaths = markdown
     .replace(/\$\$([\s\S]+?)\$\$/g, (_, tex) => hold(tex, true))
-    .replace(/(?<![\\$\w])\$(?!\s)([^$\n]+?)(?<!\s)\$(?![\w$])/g, (_, tex) => hold(tex, false));
+    // An escaped dollar (\$, a price inside a formula) stays inside the formula.
+    .replace(
+      /(?<![\\$\w])\$(?!\s)((?:\\\$|[^$\n])+?)(?<![\s\\])\$(?![\w$])/g,
+      (_, tex) => hold(tex, false),
+    );
   const html = marked.parse(withoutMaths, { async: false })
     // Links to a chapter's notebook go to its page.
     .replace(/href="(?:\.\.\/notebooks\/|\.\/)?(\d\d-[\w-]+)\.ipynb"/g, 'href="$1.html"');
