@@ -2,7 +2,7 @@
  * What every `deno task chapterN` shares: options, a text report, figures.
  *
  *   --seed N                  seeds initialisation and shuffling (default 0)
- *   --backend cpu|wasm|webgpu|auto  where the math runs (default cpu: the numbers the chapter states)
+ *   --backend cpu|wasm|webgpu|auto  where the math runs (default wasm: the numbers the chapter states)
  *   --json                    print the chapter's key numbers as one JSON object on stdout
  *   --out DIR                 where figures are written as SVG (default out/chapterN)
  *   --help
@@ -63,9 +63,10 @@ const usage = (info: ChapterInfo) =>
 
   --seed N                   seed for initialisation and shuffling (default 0)
   --backend cpu|wasm|webgpu|auto
-                             where to compute (default cpu, the readable reference, on which the
-                             chapter's numbers were measured; wasm is the fast CPU path; auto takes
-                             a hardware GPU if present, else wasm)
+                             where to compute (default wasm, the fast CPU path, on which the
+                             chapter's numbers were measured; cpu is the readable reference, whose
+                             float32 sums round in another order; auto takes a hardware GPU if
+                             present, else wasm)
   --json                     print the key numbers as one JSON object on stdout (the story goes to stderr)
   --out DIR                  folder for the SVG figures (default out/chapter${info.number})
   --help                     this text`;
@@ -110,7 +111,7 @@ export async function runChapter(
     console.error(outProblem);
     Deno.exit(2);
   }
-  const choice = (values.backend ?? "cpu") as BackendChoice;
+  const choice = (values.backend ?? "wasm") as BackendChoice;
   if (!backendChoices.includes(choice)) {
     console.error(`--backend must be one of ${backendChoices.join(", ")}, got "${values.backend}"`);
     Deno.exit(2);

@@ -402,7 +402,7 @@ export interface FlatLossEvidence {
 export const FLAT_LOSS_THRESHOLDS = {
   /** A weight gradient this small is none: zero init gives exactly 0. */
   zeroGradient: 1e-12,
-  /** Units closer than this are copies (exactly 0 on the cpu backend; margin for rounding). */
+  /** Units closer than this are copies (exactly 0 on both CPU backends; margin for rounding). */
   symmetricSpread: 1e-6,
   /** Within this of Σ_k H(p_k), the network knows only the class frequencies. */
   onPlateau: 0.01,

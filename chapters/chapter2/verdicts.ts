@@ -79,7 +79,7 @@ export interface MechanismEvidence {
 export const MECHANISM_THRESHOLDS = {
   /** A weight gradient at or below this is none (zero init gives exactly 0). */
   zeroGradient: 1e-12,
-  /** Units closer than this are copies of each other (exactly 0 on the cpu backend). */
+  /** Units closer than this are copies of each other (exactly 0 on both CPU backends). */
   symmetricSpread: 1e-6,
 } as const;
 

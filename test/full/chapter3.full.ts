@@ -78,9 +78,11 @@ Deno.test("capacity: one unit is stuck, 16 reach the floor, the deepest fits bel
   every(means.slice(1).map((m, i) => m / means[i]), (ratio) => ratio < 1, "train MSE by width");
   every(width.get(16)!.train.values, (v) => v <= atFloor, "16 units");
   const deepest = capacity.byDepth.at(-1)!.result;
+  // Lower on average, not on every seed: the worst 4-layer seed is above the best 1-layer seed on
+  // wasm (seeds 0-4 and 10-14); on cpu's rounding, seeds 0-4, it is just below.
   assert.ok(
-    deepest.train.max < capacity.byDepth[0].result.train.min,
-    "4 layers below 1 on every seed",
+    deepest.train.mean < capacity.byDepth[0].result.train.mean,
+    "4 layers below 1 on average",
   );
   every(
     deepest.train.values,
@@ -197,7 +199,8 @@ Deno.test("convexity: equal minima with a barrier between, and every seed at the
     1,
   ]);
   near(twoWeight.hessianAtMidpoint[0], -2, 1e-6, "Hessian at the origin");
-  assert.equal(permutation.permutedTrainMse, permutation.trainMse);
+  // The same function: equal to float32 rounding (the 16 units are summed in another order).
+  near(permutation.permutedTrainMse, permutation.trainMse, 1e-5, "permuted train MSE");
   assert.ok(permutation.largestOutputDifference <= 1e-6);
   assert.equal(seedPairs.length, 10);
   for (const p of seedPairs) {
@@ -214,7 +217,7 @@ Deno.test("verdicts: computed from this run's evidence, the labels the notebook 
   assert.deepEqual(verdicts(results).map((v) => v.verdict), [
     "right",
     "partly right",
-    "right",
+    "partly right", // more layers can represent more: lower on average, not on every seed
     "partly right",
     "right",
     "partly right",

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as chapter from "../../chapters/chapter5.ts";
+import { cpu } from "../../lib/backend/mod.ts";
 
 const budget = chapter.BUDGETS.full;
 const results = await chapter.runChapter5({
@@ -38,15 +39,23 @@ Deno.test("the asker's setting collapses on 5 of 5 seeds, at epochs 10-15, after
   assert.ok(c.bestAccuracyBefore!.min >= 0.9, `best accuracy before ${c.bestAccuracyBefore!.min}`);
 });
 
-Deno.test("seeds 10-14: 4 of 5 collapse, at epochs 12-19, each by overflow; seed 12 stays below 88.72", () => {
+Deno.test("seeds 10-14: 5 of 5 collapse, at epochs 12-16, each by overflow; on cpu's rounding seed 12 survives below 88.72", async () => {
   const c = chapter.summariseCollapse(otherSeeds);
-  assert.equal(c.collapsed, 4);
-  inRange("first collapse epoch", c.collapseEpoch!.min, 12, 19);
-  inRange("last collapse epoch", c.collapseEpoch!.max, 12, 19);
-  assert.equal(chapter.overflowAtFirstNaN(otherSeeds), 4);
-  const survivor = otherSeeds.find((run) => run.collapse === null)!;
-  assert.equal(survivor.seed, 12);
+  assert.equal(c.collapsed, 5);
+  inRange("first collapse epoch", c.collapseEpoch!.min, 12, 16);
+  inRange("last collapse epoch", c.collapseEpoch!.max, 12, 16);
+  assert.equal(chapter.overflowAtFirstNaN(otherSeeds), 5);
+  // Likely, not certain: the same seed on the readable reference, whose float32 sums round in
+  // another order, never passes 88.72 and trains all 50 epochs (the notebook says so).
+  const [survivor] = await chapter.reproduceCollapse({
+    budget: { ...chapter.budgetFrom(12, budget), seeds: [12] },
+    dataFor: (seed) => chapter.loadChapterData(seed),
+    backend: cpu,
+  });
+  assert.equal(survivor.collapse, null);
   assert.ok(survivor.largestLogit < chapter.FLOAT32_EXP_LIMIT, `seed 12: ${survivor.largestLogit}`);
+  assert.equal(survivor.largestLogit.toFixed(2), "78.20");
+  assert.equal(survivor.validationAccuracy.toFixed(3), "0.852");
 });
 
 Deno.test("after the collapse every weight is NaN and the accuracy is exactly the share of class 0", () => {
