@@ -45,9 +45,11 @@ export async function selectBackend(
 }
 
 /**
- * The backend the chapters and notebooks run on by default: `selectBackend("auto")`
- * (a hardware GPU where one is present, else wasm), with its one line about the
- * choice sent to `log` (by default nowhere, so that a notebook cell stays quiet).
+ * The fastest backend on this machine: `selectBackend("auto")` (a hardware GPU
+ * where one is present, else wasm), with its one line about the choice sent to
+ * `log` (by default nowhere, so that a notebook cell stays quiet). The chapters
+ * do not use it: they pin wasm (`chapters/backend.ts`), so that the numbers
+ * they state do not depend on the machine.
  */
 export function defaultBackend(log: (line: string) => void = () => {}): Promise<Backend> {
   return selectBackend("auto", log);

@@ -323,6 +323,15 @@ export class WasmBackend implements Backend {
     const index = this.view(indices);
     const width = bytesPerElement(x.dtype);
     const from = storageOf(x).offset / width, to = storageOf(out).offset / width;
+    if (cols < 16) {
+      // Labels and other narrow rows: a plain loop, since a copyWithin call per value costs
+      // more than the value.
+      for (let r = 0; r < count; r++) {
+        const start = from + index[r] * cols;
+        for (let c = 0; c < cols; c++) all[to + r * cols + c] = all[start + c];
+      }
+      return out;
+    }
     for (let r = 0; r < count; r++) {
       const start = from + index[r] * cols;
       all.copyWithin(to + r * cols, start, start + cols);
