@@ -89,23 +89,46 @@ for (const [variant, backend] of variants) {
   });
 }
 
-Deno.test("wasm: float64 tensors run the reference's loops on views, with the reference's values", async () => {
+Deno.test("wasm: float64 matmul (its own tile kernel) gives the reference's values to the bit, every transpose and ragged edge", async () => {
   const tested = wasm();
-  const a = randomValues(5 * 3, 1), b = randomValues(3 * 4, 2);
-  const product = tested.matmul(
-    tested.fromValues(a, [5, 3], "float64"),
-    tested.fromValues(b, [3, 4], "float64"),
-    false,
-    false,
-  );
-  const reference = cpu.matmul(
-    cpu.fromValues(a, [5, 3], "float64"),
-    cpu.fromValues(b, [3, 4], "float64"),
-    false,
-    false,
-  );
-  assert.equal(product.dtype, "float64");
-  assert.deepEqual(await product.data(), await reference.data());
+  const shapes = [[1, 1, 1], [5, 3, 4], [4, 4, 4], [7, 9, 6], [17, 33, 10], [32, 100, 13], [
+    3,
+    0,
+    2,
+  ]];
+  let seed = 1;
+  for (const [m, k, n] of shapes) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        // Times π: values that use all of float64's digits, not just float32's.
+        const a = Array.from(randomValues(m * k, seed++), (v) => v * Math.PI);
+        const b = Array.from(randomValues(k * n, seed++), (v) => v * Math.PI);
+        const aShape = transposeA ? [k, m] : [m, k], bShape = transposeB ? [n, k] : [k, n];
+        const product = tested.matmul(
+          tested.fromValues(a, aShape, "float64"),
+          tested.fromValues(b, bShape, "float64"),
+          transposeA,
+          transposeB,
+        );
+        const reference = cpu.matmul(
+          cpu.fromValues(a, aShape, "float64"),
+          cpu.fromValues(b, bShape, "float64"),
+          transposeA,
+          transposeB,
+        );
+        assert.equal(product.dtype, "float64");
+        assert.deepEqual(
+          await product.data(),
+          await reference.data(),
+          `${m}x${k}x${n}, transposes ${transposeA} ${transposeB}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("wasm: the other float64 ops run the reference's loops on views, with the reference's values", async () => {
+  const tested = wasm();
   const p = tested.fromValues([1, 2, 3], [3], "float64"),
     g = tested.fromValues([0.5, 0.5, 0.5], [3], "float64");
   tested.sgdUpdate(p, g, 0.1, 0);
@@ -212,34 +235,68 @@ Deno.test("wasm: sums and means down the columns are the reference's to the bit 
   }
 });
 
-Deno.test("wasm: im2col, col2im and max pooling give the reference's values", async () => {
-  const g = {
-    batch: 2,
-    height: 5,
-    width: 4,
-    channels: 3,
-    kernelHeight: 3,
-    kernelWidth: 2,
-    strideHeight: 2,
-    strideWidth: 1,
-    padTop: 1,
-    padLeft: 0,
-    outHeight: 3,
-    outWidth: 3,
-  };
-  const values = randomValues(2 * 5 * 4 * 3, 90);
-  const [x, xc] = [wasm(), cpu].map((b) => b.fromValues(values, [2, 5, 4, 3], "float32"));
-  const cols = wasm().im2col!(x, g), colsReference = cpu.im2col!(xc, g);
-  assert.deepEqual(cols.shape, colsReference.shape);
-  assert.deepEqual(await cols.data(), await colsReference.data());
-  assert.deepEqual(
-    await wasm().col2im!(cols, g).data(),
-    await cpu.col2im!(colsReference, g).data(),
-  );
-  const pooled = wasm().maxPool!(x, g), pooledReference = cpu.maxPool!(xc, g);
-  assert.deepEqual(await pooled.output.data(), await pooledReference.output.data());
-  assert.deepEqual(await pooled.argmax.data(), await pooledReference.argmax.data());
-  const back = wasm().maxPoolBackward!(pooled.output, pooled.argmax, g);
-  const backReference = cpu.maxPoolBackward!(pooledReference.output, pooledReference.argmax, g);
-  assert.deepEqual(await back.data(), await backReference.data());
+Deno.test("wasm: im2col, col2im and max pooling give the reference's values, padding on every side", async () => {
+  const base = { batch: 2, height: 5, width: 4, channels: 3 };
+  const geometries = [
+    // Padding above only; a 3 x 2 kernel, stride 2 down and 1 across.
+    {
+      ...base,
+      kernelHeight: 3,
+      kernelWidth: 2,
+      strideHeight: 2,
+      strideWidth: 1,
+      padTop: 1,
+      padLeft: 0,
+      outHeight: 3,
+      outWidth: 3,
+    },
+    // "same" 3 x 3: windows cut by all four edges.
+    {
+      ...base,
+      kernelHeight: 3,
+      kernelWidth: 3,
+      strideHeight: 1,
+      strideWidth: 1,
+      padTop: 1,
+      padLeft: 1,
+      outHeight: 5,
+      outWidth: 4,
+    },
+    // Stride 2 both ways, the last windows past the right and bottom edges.
+    {
+      ...base,
+      kernelHeight: 3,
+      kernelWidth: 3,
+      strideHeight: 2,
+      strideWidth: 2,
+      padTop: 1,
+      padLeft: 1,
+      outHeight: 3,
+      outWidth: 3,
+    },
+  ];
+  for (const g of geometries) {
+    const values = randomValues(2 * 5 * 4 * 3, 90);
+    const [x, xc] = [wasm(), cpu].map((b) => b.fromValues(values, [2, 5, 4, 3], "float32"));
+    const cols = wasm().im2col!(x, g), colsReference = cpu.im2col!(xc, g);
+    assert.deepEqual(cols.shape, colsReference.shape);
+    assert.deepEqual(await cols.data(), await colsReference.data());
+    assert.deepEqual(
+      await wasm().col2im!(cols, g).data(),
+      await cpu.col2im!(colsReference, g).data(),
+    );
+    const pooled = wasm().maxPool!(x, g), pooledReference = cpu.maxPool!(xc, g);
+    assert.deepEqual(await pooled.output.data(), await pooledReference.output.data());
+    assert.deepEqual(await pooled.argmax.data(), await pooledReference.argmax.data());
+    // A NaN wins its window on both (the pool does not hide it).
+    const withNaN = values.map((v, i) => (i === 7 ? NaN : v));
+    const [xn, xnc] = [wasm(), cpu].map((b) => b.fromValues(withNaN, [2, 5, 4, 3], "float32"));
+    const pooledNaN = wasm().maxPool!(xn, g), pooledNaNReference = cpu.maxPool!(xnc, g);
+    assert.deepEqual(await pooledNaN.output.data(), await pooledNaNReference.output.data());
+    assert.deepEqual(await pooledNaN.argmax.data(), await pooledNaNReference.argmax.data());
+    assert.ok(Array.from(await pooledNaN.output.data()).some(Number.isNaN));
+    const back = wasm().maxPoolBackward!(pooled.output, pooled.argmax, g);
+    const backReference = cpu.maxPoolBackward!(pooledReference.output, pooledReference.argmax, g);
+    assert.deepEqual(await back.data(), await backReference.data());
+  }
 });

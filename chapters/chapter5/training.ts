@@ -11,10 +11,12 @@
 import {
   Adam,
   type Backend,
+  closeScope,
   cpu,
   evaluate,
   mlp,
   NaiveSoftmaxCrossEntropy,
+  openScope,
   type Optimizer,
   Random,
   type Sequential,
@@ -248,8 +250,9 @@ export async function runSetting(
   data: ChapterData,
   backend: Backend = chapterBackend(),
 ): Promise<RunResult> {
-  // float64 lives on the CPU only: gradcheck's precision, and the NumPy default.
-  const device = setting.dtype === "float64" ? cpu : backend;
+  // float64 (the NumPy default) runs on the CPU backends only: WebGPU has no float64, so there
+  // it goes to the reference. wasm computes float64 with the reference's values to the bit.
+  const device = setting.dtype === "float64" && backend.name === "webgpu" ? cpu : backend;
   const model = mlp([...ASKER_SETUP.sizes], {
     activation: setting.activation,
     weightInit: ASKER_SETUP.weightInit,
@@ -349,8 +352,9 @@ async function trainFloat64(
   const loss = makeLoss(setting.loss);
   const optimizer = makeOptimizer(setting);
   const parameters = model.parameters();
-  const inputs = cpu.fromValues(trainSet.inputs, [trainSet.count, trainSet.features], "float64");
-  const labels = cpu.fromValues(trainSet.labels!, [trainSet.count], "float64");
+  const device = parameters[0].value.backend;
+  const inputs = device.fromValues(trainSet.inputs, [trainSet.count, trainSet.features], "float64");
+  const labels = device.fromValues(trainSet.labels!, [trainSet.count], "float64");
   const random = new Random(seed);
   const epochs: EpochPoint[] = [];
   let step = 0;
@@ -360,16 +364,22 @@ async function trainFloat64(
     for (let start = 0; start < trainSet.count; start += setting.batchSize) {
       const rows = order.subarray(start, Math.min(start + setting.batchSize, trainSet.count));
       step++;
-      const indices = cpu.fromValues(Float64Array.from(rows), [rows.length], "float64");
-      const batchLabels = gatherRows(labels, indices);
-      const output = model.forward(gatherRows(inputs, indices));
-      const [lossValue] = await loss.forward(output, batchLabels).data();
-      model.backward(loss.backward());
-      await recorder.beforeUpdate(step, epoch, lossValue, output);
-      optimizer.step(parameters);
-      await recorder.afterUpdate(step, epoch, lossValue, output);
-      lossSum += lossValue * rows.length;
-      correct += (await sum(equal(argmax(output), batchLabels)).data())[0];
+      // The step's tensors are freed at its end, as train() does (wasm memory is not collected).
+      const scope = openScope();
+      try {
+        const indices = device.fromValues(Float64Array.from(rows), [rows.length], "float64");
+        const batchLabels = gatherRows(labels, indices);
+        const output = model.forward(gatherRows(inputs, indices));
+        const [lossValue] = await loss.forward(output, batchLabels).data();
+        model.backward(loss.backward());
+        await recorder.beforeUpdate(step, epoch, lossValue, output);
+        optimizer.step(parameters);
+        await recorder.afterUpdate(step, epoch, lossValue, output);
+        lossSum += lossValue * rows.length;
+        correct += (await sum(equal(argmax(output), batchLabels)).data())[0];
+      } finally {
+        closeScope(scope);
+      }
     }
     epochs.push({
       epoch,

@@ -120,7 +120,10 @@ export interface TutorialRun {
 /** Σ g² over gradients, read back. */
 async function squaredNorm(tensors: Tensor[]): Promise<number> {
   let total = 0;
-  for (const t of tensors) for (const v of await t.data()) total += v * v;
+  for (const t of tensors) {
+    const values = await t.data();
+    for (let i = 0; i < values.length; i++) total += values[i] * values[i];
+  }
   return total;
 }
 

@@ -666,3 +666,65 @@ export function tilesKernel(relaxed: boolean): FunctionBuilder {
   f.end().end();
   return f;
 }
+
+/**
+ * The float64 tile loop, for float64 tensors (gradient checks, Chapter 5's float64 runs):
+ * C (mPadded x nPadded, dense) = packedA packedB, every dimension a whole number of tiles.
+ *
+ * Each 4 x 4 block of C is held in eight f64x2 accumulators (two per row). Per depth step: A's
+ * four rows as two vectors, B's four columns as two, each row broadcast by a shuffle, then a
+ * multiply and a separate add: not a fused multiply-add, so that every value is rounded exactly
+ * as the CPU reference's `c += x * y` rounds it, in the same depth order from 0. The results are
+ * the reference's to the bit. The panels are packed, and the valid part of C copied out, by the
+ * caller (lib/backend/wasm/backend.ts).
+ */
+export function tilesF64Kernel(): FunctionBuilder {
+  const f = new FunctionBuilder("tiles_f64", ["i32", "i32", "i32", "i32", "i32", "i32"]);
+  const [aPacked, bPacked, c, m, n, depth] = [0, 1, 2, 3, 4, 5].map((i) => f.param(i));
+  const i0 = f.local("i32"), j0 = f.local("i32"), aPtr = f.local("i32"), bPtr = f.local("i32");
+  const aEnd = f.local("i32"), cRow = f.local("i32");
+  const acc = Array.from({ length: 8 }, () => f.local("v128"));
+  const a01 = f.local("v128"), a23 = f.local("v128"), b01 = f.local("v128"), b23 = f.local("v128");
+  const lane = f.local("v128");
+  // f64 lane l of a vector, in both lanes: bytes 8l..8l+7 twice.
+  const broadcast = (l: number) => {
+    const bytes = Array.from({ length: 8 }, (_, i) => 8 * l + i);
+    return [...bytes, ...bytes];
+  };
+
+  f.i32Const(0).set(i0);
+  f.block().get(i0).get(m).i32GeS().brIf(0).loop();
+  f.i32Const(0).set(j0);
+  f.block().get(j0).get(n).i32GeS().brIf(0).loop();
+  {
+    for (const a of acc) f.f64Const(0).f64x2Splat().set(a);
+    // A's panel for rows i0..i0+3 and B's for columns j0..j0+3: 32 bytes per depth step each.
+    f.get(aPacked).get(i0).i32Const(3).i32Shl().get(depth).i32Mul().i32Add().tee(aPtr);
+    f.get(depth).i32Const(32).i32Mul().i32Add().set(aEnd);
+    f.get(bPacked).get(j0).i32Const(3).i32Shl().get(depth).i32Mul().i32Add().set(bPtr);
+    f.block().get(aPtr).get(aEnd).i32GeS().brIf(0).loop();
+    f.get(aPtr).v128Load(0).set(a01).get(aPtr).v128Load(16).set(a23);
+    f.get(bPtr).v128Load(0).set(b01).get(bPtr).v128Load(16).set(b23);
+    for (let row = 0; row < 4; row++) {
+      const a = row < 2 ? a01 : a23;
+      f.get(a).get(a).i8x16Shuffle(broadcast(row % 2)).set(lane);
+      f.get(acc[2 * row]).get(lane).get(b01).f64x2Op("mul").f64x2Op("add").set(acc[2 * row]);
+      f.get(acc[2 * row + 1]).get(lane).get(b23).f64x2Op("mul").f64x2Op("add")
+        .set(acc[2 * row + 1]);
+    }
+    f.get(bPtr).i32Const(32).i32Add().set(bPtr);
+    f.get(aPtr).i32Const(32).i32Add().tee(aPtr).get(aEnd).i32LtS().brIf(0);
+    f.end().end();
+    for (let row = 0; row < 4; row++) {
+      f.get(c).get(i0).i32Const(row).i32Add().get(n).i32Mul().get(j0).i32Add().i32Const(3)
+        .i32Shl().i32Add().set(cRow);
+      f.get(cRow).get(acc[2 * row]).v128Store(0);
+      f.get(cRow).get(acc[2 * row + 1]).v128Store(16);
+    }
+  }
+  f.get(j0).i32Const(4).i32Add().tee(j0).get(n).i32LtS().brIf(0);
+  f.end().end();
+  f.get(i0).i32Const(4).i32Add().tee(i0).get(m).i32LtS().brIf(0);
+  f.end().end();
+  return f;
+}

@@ -12,6 +12,7 @@ import {
   packKernel,
   reduceRowsKernel,
   sgdKernel,
+  tilesF64Kernel,
   tilesKernel,
   unaryBodies,
   unaryKernel,
@@ -52,6 +53,7 @@ function kernels(options: ModuleOptions): FunctionBuilder[] {
     packKernel(4),
     packKernel(8),
     tilesKernel(options.relaxed),
+    tilesF64Kernel(),
   ];
 }
 
