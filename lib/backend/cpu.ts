@@ -267,8 +267,8 @@ export class CpuBackend implements Backend {
     const input = values(x);
     const patch = g.kernelHeight * g.kernelWidth * g.channels;
     const out = arrayOf(x.dtype, g.batch * g.outHeight * g.outWidth * patch);
-    forEachWindowTap(g, (o, i) => {
-      out[o] = input[i];
+    forEachWindowRun(g, (o, i, length) => {
+      for (let t = 0; t < length; t++) out[o + t] = input[i + t];
     });
     return this.#make(out, [g.batch * g.outHeight * g.outWidth, patch], x.dtype);
   }
@@ -277,30 +277,32 @@ export class CpuBackend implements Backend {
     const patches = values(cols);
     const out = arrayOf(cols.dtype, g.batch * g.height * g.width * g.channels);
     // Overlapping windows read the same pixel: their gradients add up.
-    forEachWindowTap(g, (o, i) => {
-      out[i] += patches[o];
+    forEachWindowRun(g, (o, i, length) => {
+      for (let t = 0; t < length; t++) out[i + t] += patches[o + t];
     });
     return this.#make(out, [g.batch, g.height, g.width, g.channels], cols.dtype);
   }
 
   maxPool(x: Tensor, g: WindowGeometry): { output: Tensor; argmax: Tensor } {
     const input = values(x);
-    const size = g.batch * g.outHeight * g.outWidth * g.channels;
+    const { channels: C, height: H, width: W } = g;
+    const size = g.batch * g.outHeight * g.outWidth * C;
     const out = arrayOf(x.dtype, size), argmax = arrayOf(x.dtype, size);
-    const { channels: C } = g;
     for (let n = 0, o = 0; n < g.batch; n++) {
       for (let oy = 0; oy < g.outHeight; oy++) {
+        // The window's rows and columns that are inside the image (padding never wins).
+        const y0 = oy * g.strideHeight - g.padTop;
+        const ky0 = Math.max(0, -y0), ky1 = Math.min(g.kernelHeight, H - y0);
         for (let ox = 0; ox < g.outWidth; ox++) {
+          const x0 = ox * g.strideWidth - g.padLeft;
+          const kx0 = Math.max(0, -x0), kx1 = Math.min(g.kernelWidth, W - x0);
           for (let c = 0; c < C; c++, o++) {
-            // Ties: the first maximum in scan order (row by row) wins; padding never does.
+            // Ties: the first maximum in scan order (row by row) wins.
             let best = -Infinity, at = -1;
-            for (let ky = 0; ky < g.kernelHeight; ky++) {
-              const y = oy * g.strideHeight - g.padTop + ky;
-              if (y < 0 || y >= g.height) continue;
-              for (let kx = 0; kx < g.kernelWidth; kx++) {
-                const xx = ox * g.strideWidth - g.padLeft + kx;
-                if (xx < 0 || xx >= g.width) continue;
-                const i = ((n * g.height + y) * g.width + xx) * C + c;
+            for (let ky = ky0; ky < ky1; ky++) {
+              const row = ((n * H + y0 + ky) * W + x0) * C + c;
+              for (let kx = kx0; kx < kx1; kx++) {
+                const i = row + kx * C;
                 const v = input[i];
                 // A NaN wins too (and keeps winning), so the pool does not hide it.
                 if (at < 0 || v > best || (v !== v && best === best)) {
@@ -328,25 +330,31 @@ export class CpuBackend implements Backend {
 }
 
 /**
- * Call visit(patchIndex, inputIndex) for every window tap that lands inside the
- * image, in the order of the patch matrix; taps on the padding are skipped (they read 0).
+ * Call visit(patchIndex, inputIndex, length) for every run of window taps that lands inside the
+ * image, in the order of the patch matrix: the taps of one kernel row that are inside the image
+ * are `length` consecutive values in the input (NHWC) and in the patch row alike. Taps on the
+ * padding are skipped (they read 0).
  */
-function forEachWindowTap(g: WindowGeometry, visit: (o: number, i: number) => void): void {
-  const { channels: C, kernelHeight: KH, kernelWidth: KW } = g;
+function forEachWindowRun(
+  g: WindowGeometry,
+  visit: (o: number, i: number, length: number) => void,
+): void {
+  const { channels: C, kernelHeight: KH, kernelWidth: KW, height: H, width: W } = g;
   const patch = KH * KW * C;
   for (let n = 0, row = 0; n < g.batch; n++) {
     for (let oy = 0; oy < g.outHeight; oy++) {
       for (let ox = 0; ox < g.outWidth; ox++, row++) {
+        const x0 = ox * g.strideWidth - g.padLeft;
+        const kx0 = Math.max(0, -x0), kx1 = Math.min(KW, W - x0);
+        if (kx1 <= kx0) continue;
         for (let ky = 0; ky < KH; ky++) {
           const y = oy * g.strideHeight - g.padTop + ky;
-          if (y < 0 || y >= g.height) continue;
-          for (let kx = 0; kx < KW; kx++) {
-            const x = ox * g.strideWidth - g.padLeft + kx;
-            if (x < 0 || x >= g.width) continue;
-            const o = row * patch + (ky * KW + kx) * C;
-            const i = ((n * g.height + y) * g.width + x) * C;
-            for (let c = 0; c < C; c++) visit(o + c, i + c);
-          }
+          if (y < 0 || y >= H) continue;
+          visit(
+            row * patch + (ky * KW + kx0) * C,
+            ((n * H + y) * W + x0 + kx0) * C,
+            (kx1 - kx0) * C,
+          );
         }
       }
     }

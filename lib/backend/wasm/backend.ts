@@ -6,12 +6,11 @@
  * SIMD computes exactly, the reductions down the columns (bias gradients) and
  * the optimiser updates run in WebAssembly; gather and slices are copies
  * within the memory. The rest (exp, log, sigmoid, tanh, the softmax family,
- * the other reductions, argmax, and every op on float64 (gradient checks,
- * Chapter 5's float64 runs) run the CPU reference's own loops on typed-array
- * views of the same memory: no input is copied, and those ops match the
- * reference exactly. im2col, col2im and pooling are the reference's loops
- * written out here: the same values, without its per-tap callback. The cost
- * of the rest is small at the MLP's shapes (the softmax works on [128, 10]).
+ * the other reductions, argmax, im2col, col2im and pooling, and every op on
+ * float64 but the matmul (gradient checks, Chapter 5's float64 runs) run the
+ * CPU reference's own loops on typed-array views of the same memory: no input
+ * is copied, and those ops match the reference exactly. Their cost is small
+ * at the MLP's shapes (the softmax works on [128, 10]).
  */
 import { CpuBackend, isColumn } from "../cpu.ts";
 import type {
@@ -495,102 +494,19 @@ export class WasmBackend implements Backend {
     this.view(target).set(this.view(source));
   }
 
-  // Convolution and pooling: the reference's loops, written out on this memory ------------
-  // The same visiting order and the same float32 stores as lib/backend/cpu.ts, so the values are
-  // the reference's to the bit (test/wasm_parity_test.ts); written out rather than called through
-  // the reference's per-tap callback, which costs more than the copy it makes.
+  // Convolution and pooling: the reference's loops on views ---------------------------------
 
   im2col(x: Tensor, g: WindowGeometry): Tensor {
-    const { channels: C, kernelHeight: KH, kernelWidth: KW, height: H, width: W } = g;
-    const { strideHeight, strideWidth, padTop, padLeft, outHeight, outWidth } = g;
-    const patch = KH * KW * C;
-    const out = this.#allocate([g.batch * outHeight * outWidth, patch], x.dtype);
-    const input = this.view(x), cols = this.view(out);
-    cols.fill(0); // taps on the padding read 0
-    for (let n = 0, row = 0; n < g.batch; n++) {
-      for (let oy = 0; oy < outHeight; oy++) {
-        for (let ox = 0; ox < outWidth; ox++, row++) {
-          // The taps of one kernel row that land inside the image are one run of values in
-          // the input and in the patch: (kx1 - kx0) C of them.
-          const x0 = ox * strideWidth - padLeft;
-          const kx0 = Math.max(0, -x0), kx1 = Math.min(KW, W - x0);
-          if (kx1 <= kx0) continue;
-          const run = (kx1 - kx0) * C;
-          for (let ky = 0; ky < KH; ky++) {
-            const y = oy * strideHeight - padTop + ky;
-            if (y < 0 || y >= H) continue;
-            const o = row * patch + (ky * KW + kx0) * C;
-            const i = ((n * H + y) * W + x0 + kx0) * C;
-            for (let t = 0; t < run; t++) cols[o + t] = input[i + t];
-          }
-        }
-      }
-    }
-    return out;
+    return this.#fromReference(this.#reference.im2col(this.#asReference(x), g));
   }
 
   col2im(cols: Tensor, g: WindowGeometry): Tensor {
-    const { channels: C, kernelHeight: KH, kernelWidth: KW } = g;
-    const patch = KH * KW * C;
-    const out = this.#allocate([g.batch, g.height, g.width, C], cols.dtype);
-    const patches = this.view(cols), image = this.view(out);
-    image.fill(0);
-    // Overlapping windows read the same pixel: their gradients add up, in the reference's order.
-    for (let n = 0, row = 0; n < g.batch; n++) {
-      for (let oy = 0; oy < g.outHeight; oy++) {
-        for (let ox = 0; ox < g.outWidth; ox++, row++) {
-          for (let ky = 0; ky < KH; ky++) {
-            const y = oy * g.strideHeight - g.padTop + ky;
-            if (y < 0 || y >= g.height) continue;
-            for (let kx = 0; kx < KW; kx++) {
-              const xx = ox * g.strideWidth - g.padLeft + kx;
-              if (xx < 0 || xx >= g.width) continue;
-              const o = row * patch + (ky * KW + kx) * C;
-              const i = ((n * g.height + y) * g.width + xx) * C;
-              for (let c = 0; c < C; c++) image[i + c] += patches[o + c];
-            }
-          }
-        }
-      }
-    }
-    return out;
+    return this.#fromReference(this.#reference.col2im(this.#asReference(cols), g));
   }
 
   maxPool(x: Tensor, g: WindowGeometry): { output: Tensor; argmax: Tensor } {
-    const { channels: C, kernelHeight: KH, kernelWidth: KW, height: H, width: W } = g;
-    const { strideHeight, strideWidth, padTop, padLeft, outHeight, outWidth } = g;
-    const shape = [g.batch, outHeight, outWidth, C];
-    const output = this.#allocate(shape, x.dtype), argmax = this.#allocate(shape, x.dtype);
-    const input = this.view(x), out = this.view(output), at = this.view(argmax);
-    for (let n = 0, o = 0; n < g.batch; n++) {
-      for (let oy = 0; oy < outHeight; oy++) {
-        const y0 = oy * strideHeight - padTop;
-        const ky0 = Math.max(0, -y0), ky1 = Math.min(KH, H - y0);
-        for (let ox = 0; ox < outWidth; ox++) {
-          const x0 = ox * strideWidth - padLeft;
-          const kx0 = Math.max(0, -x0), kx1 = Math.min(KW, W - x0);
-          for (let c = 0; c < C; c++, o++) {
-            // The taps inside the image in scan order (row by row), as the reference visits
-            // them. Ties: the first maximum wins; a NaN wins and keeps winning.
-            let best = -Infinity, where = -1;
-            for (let ky = ky0; ky < ky1; ky++) {
-              const base = ((n * H + y0 + ky) * W + x0) * C + c;
-              for (let kx = kx0; kx < kx1; kx++) {
-                const i = base + kx * C;
-                const v = input[i];
-                if (where < 0 || v > best || (v !== v && best === best)) {
-                  best = v;
-                  where = i;
-                }
-              }
-            }
-            out[o] = best;
-            at[o] = where;
-          }
-        }
-      }
-    }
-    return { output, argmax };
+    const { output, argmax } = this.#reference.maxPool(this.#asReference(x), g);
+    return { output: this.#fromReference(output), argmax: this.#fromReference(argmax) };
   }
 
   maxPoolBackward(dy: Tensor, argmax: Tensor, g: WindowGeometry): Tensor {
